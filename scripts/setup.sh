@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up a development environment from a fresh clone: system packages (when root), then a
+# venv in .venv with csi-edge installed editable with its [dev] and [train] extras.
+# Idempotent: re-running only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
+command -v systemd-analyze >/dev/null || need_apt+=(systemd)
+command -v tmux >/dev/null || need_apt+=(tmux)
+command -v cmake >/dev/null || need_apt+=(cmake)
+command -v gcc >/dev/null || need_apt+=(gcc)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${need_apt[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages (${need_apt[*]}); run: sudo apt-get install -y ${need_apt[*]}" >&2
+  fi
+fi
+# The Debian package starts a broker on port 1883; csi-edge's tests and demo start their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
+  systemctl stop mosquitto || true
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+extras=${CSI_EDGE_EXTRAS:-dev,train}
+stamp=.venv/.csi-edge-installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras//,/_}
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  # torch is pinned in the [train] extra (a CPU wheel); never let pip pick an unpinned torch.
+  .venv/bin/python -m pip install -q -e ".[${extras}]"
+  touch "$stamp"
+fi
