@@ -1,0 +1,150 @@
+"""`capture info`: what a session holds, from re-decoding it (not from trusting the manifest).
+
+Field names carry their unit (`duration_s`, `rate_Hz`, `rssi_dBm`). `labels` maps each label to
+its packet count; `label_seconds` to the RX-clock time those packets span.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from csi_edge.frames import FFT_GAIN_UNKNOWN
+from csi_edge.tools.capture.labels import UNLABELLED, label_spans
+from csi_edge.tools.capture.reader import Session, load_session, session_clock
+
+STREAM_GAP_S = 1.0  # RX-clock silence longer than this is a warning
+LOSS_WARN_PERCENT = 1.0
+GAIN_BUCKET_S = 60.0
+
+
+def session_info(directory: str | Path) -> dict:
+    sess = load_session(directory)
+    m, dec = sess.manifest, sess.decoded
+    c = dec.counters
+    meta = sess.frames.meta
+    clock = session_clock(sess)
+    labels, seconds = _label_totals(sess, clock)
+    info = {
+        "session": str(sess.directory),
+        "session_id": m.get("session_id"),
+        "created": m.get("created"),
+        "source": m.get("source"),
+        "tags": m.get("tags", {}),
+        "classes": m.get("classes", []),
+        "status": m.get("status"),
+        "packets": c.packets,
+        "lost": c.lost,
+        "loss_percent": round(c.loss_percent, 3),
+        "decode_errors": dict(sorted((k, int(v)) for k, v in dec.errors.items() if v)),
+        "duration_s": round(dec.duration_s, 3),
+        "rate_Hz": round(c.packets / dec.duration_s, 2) if dec.duration_s > 0 else 0.0,
+        "raw_bytes": dec.scan.payload_bytes,
+        "labels": labels,
+        "label_seconds": seconds,
+        "unlabelled": int(np.count_nonzero(sess.labels == UNLABELLED)),
+        "segments": [{"label": lab, "first_packet": a, "end_packet": b, "packets": b - a,
+                      "seconds": round(float(clock[b - 1] - clock[a]), 3)}
+                     for lab, a, b in label_spans(sess.events, c.packets)],  # fmt: skip
+        "marks": [{"packet": e["packet"], "note": e.get("note", "")} for e in sess.events if e["event"] == "mark"],
+        "runs": m.get("runs", []),
+        "boards": m.get("boards", []),
+        "board_stats": dec.stats[-1].to_dict() if dec.stats else None,
+        "rssi_dBm": _stats(meta["rssi"]) if c.packets else None,
+        "gains": _gains_over_time(meta, clock),
+        "gain_changes": c.gain_change_count,
+        "seq_gaps": c.gap_count,
+        "recovered": bool(m.get("recovered")),
+        "recovery": m.get("recovery", []),
+        "trajectory": m.get("trajectory"),
+    }
+    info["warnings"] = warnings(sess, clock, info)
+    return info
+
+
+def _label_totals(sess: Session, clock: np.ndarray) -> tuple[dict, dict]:
+    labels, seconds = {}, {}
+    for lab, a, b in label_spans(sess.events, len(sess.frames)):
+        if lab == UNLABELLED:
+            continue
+        labels[lab] = labels.get(lab, 0) + (b - a)
+        seconds[lab] = round(seconds.get(lab, 0.0) + float(clock[b - 1] - clock[a]), 3)
+    return labels, seconds
+
+
+def _stats(values: np.ndarray) -> dict:
+    v = values.astype(float)
+    return {"mean": round(float(v.mean()), 2), "min": float(v.min()), "max": float(v.max())}
+
+
+def _gains_over_time(meta: np.ndarray, clock: np.ndarray) -> list[dict]:
+    """Median AGC / FFT gain per GAIN_BUCKET_S of RX time."""
+    if len(meta) == 0:
+        return []
+    bucket = (clock // GAIN_BUCKET_S).astype(int)
+    out = []
+    for b in np.unique(bucket):
+        rows = meta[bucket == b]
+        fft = rows["fft_gain"][rows["fft_gain"] != FFT_GAIN_UNKNOWN]
+        out.append({"t_s": float(b * GAIN_BUCKET_S), "packets": len(rows),
+                    "agc_gain": float(np.median(rows["agc_gain"])),
+                    "fft_gain": float(np.median(fft)) if len(fft) else None})  # fmt: skip
+    return out
+
+
+def warnings(sess: Session, clock: np.ndarray, info: dict) -> list[str]:
+    c = sess.decoded.counters
+    out = []
+    for entry in info["recovery"]:
+        out.append(f"recovered at {entry['at']}: cut {entry['torn_bytes']} torn bytes of raw.bin, "
+                   f"{entry['labels_torn_bytes']} of labels.jsonl, dropped {entry['label_events_dropped']} "
+                   f"label events; labels closed at packet {entry['packets']}")  # fmt: skip
+    if info["loss_percent"] > LOSS_WARN_PERCENT:
+        out.append(f"loss {info['loss_percent']:.2f} % ({c.lost} packets lost in {c.gap_count} gaps)")
+    if c.gaps:
+        worst = max(c.gaps, key=lambda g: g[1])
+        out.append(f"{c.gap_count} sequence gaps; largest {worst[1]} packets before packet {worst[0]}")
+    if c.gain_changes:
+        first = c.gain_changes[0]
+        out.append(f"gains changed {c.gain_change_count} times; first at packet {first.packet} "
+                   f"(t={clock[first.packet]:.1f} s) to AGC {first.agc_gain} FFT {first.fft_gain}")  # fmt: skip
+    if len(clock) > 1:
+        steps = np.diff(clock)
+        for i in np.flatnonzero(steps > STREAM_GAP_S)[:10]:
+            out.append(f"stream silent for {steps[i]:.1f} s before packet {i + 1} (t={clock[i + 1]:.1f} s)")
+    if info["decode_errors"]:
+        out.append("decode errors: " + ", ".join(f"{k} {v}" for k, v in info["decode_errors"].items()))
+    if info["labels"] and info["unlabelled"]:
+        out.append(f"{info['unlabelled']} packets carry no label (paused or before the first label)")
+    counts = sess.manifest.get("counts", {})
+    if counts.get("packets") != c.packets:
+        out.append(f"manifest says {counts.get('packets')} packets, raw.bin decodes to {c.packets}")
+    return out
+
+
+def format_info(info: dict) -> str:
+    lines = [
+        f"session   {info['session']}  ({info['session_id']}, created {info['created']})",
+        f"source    {info['source']}   tags {info['tags'] or '-'}   status {info['status']}",
+        f"packets   {info['packets']}   lost {info['lost']} ({info['loss_percent']:.2f} %)   "
+        f"duration {info['duration_s']:.1f} s   rate {info['rate_Hz']:.1f} Hz   raw {info['raw_bytes']} bytes",
+        f"RSSI      {info['rssi_dBm'] or '-'} dBm   gain changes {info['gain_changes']}   "
+        f"decode errors {sum(info['decode_errors'].values())}",
+        f"recovered {'yes' if info['recovered'] else 'no'}",
+        "labels    " + ("   ".join(f"{k}: {v} packets / {info['label_seconds'][k]:.1f} s" for k, v in info["labels"].items()) or "-")
+        + f"   unlabelled: {info['unlabelled']}",
+        "segments:",
+    ]
+    for seg in info["segments"][:50]:
+        lines.append(f"  {seg['label'] or '(none)':<12} packets {seg['first_packet']:>8} .. {seg['end_packet']:>8}   {seg['seconds']:8.1f} s")
+    lines.append("gains over time (median per minute): " + ", ".join(
+        f"{g['t_s']:.0f}s AGC {g['agc_gain']:.0f}/FFT {g['fft_gain']}" for g in info["gains"][:20]))  # fmt: skip
+    if info["board_stats"]:
+        b = info["board_stats"]
+        lines.append(f"board     captured {b['captured']}  sent {b['sent']}  dropped queue {b['dropped_queue']} / "
+                     f"write {b['dropped_write']}  seq gaps {b['seq_gaps']}")  # fmt: skip
+    if info["trajectory"]:
+        lines.append(f"trajectory {info['trajectory']}")
+    lines.extend(f"warning: {w}" for w in info["warnings"])
+    return "\n".join(lines)

@@ -1,0 +1,184 @@
+"""The session's raw log, `raw.bin`: exactly the bytes that arrived, framed for crash safety.
+
+A source hands the recorder chunks of bytes; each chunk becomes one record. The payloads,
+concatenated in file order, are the original byte stream, bit for bit (`read_stream`).
+
+File layout (all integers little-endian)::
+
+    offset  size  field
+    0       16    file header: b"CSIEDGE-RAWLOG" + u16 format version (1)
+    16      ...   records, back to back
+
+Record layout::
+
+    offset  size  type   field
+    0       4     u8[4]  magic b"CSRc"
+    4       4     u32    payload length N (1 .. MAX_PAYLOAD)
+    8       8     u64    host wall clock when the chunk arrived, ns since the Unix epoch
+    16      8     u64    host monotonic clock (CLOCK_MONOTONIC) at arrival, ns
+    24      N     u8[N]  payload: the bytes exactly as the source delivered them
+    24+N    4     u32    CRC-32 (zlib) over bytes 4 .. 24+N-1 (length, clocks, payload)
+
+A record is N + 28 bytes. A record is good when its magic, length bound, completeness and
+CRC all check. A crash can only leave a torn *last* record (the file is append-only), so
+`scan` stops at the first bad record and reports `good_end`, the offset to truncate to. If
+good records follow a bad region (damage in the middle, not a crash), `scan` resynchronises
+on the next magic whose record checks and reports the skipped byte range as a problem.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+FILE_MAGIC = b"CSIEDGE-RAWLOG"
+FILE_VERSION = 1
+FILE_HEADER = FILE_MAGIC + struct.pack("<H", FILE_VERSION)
+FILE_HEADER_SIZE = len(FILE_HEADER)  # 16
+RECORD_MAGIC = b"CSRc"
+RECORD_HEAD = struct.Struct("<4sIQQ")  # magic, length, wall_ns, mono_ns
+RECORD_HEAD_SIZE = RECORD_HEAD.size  # 24
+CRC = struct.Struct("<I")
+RECORD_OVERHEAD = RECORD_HEAD_SIZE + CRC.size  # 28
+MAX_PAYLOAD = 1 << 24  # 16 MiB: no source read is ever that large
+
+
+@dataclass(frozen=True)
+class Record:
+    """One good record: where it sits in the file and what it holds."""
+
+    offset: int  # file offset of the record's magic
+    wall_ns: int
+    mono_ns: int
+    payload: bytes
+
+
+@dataclass
+class Scan:
+    """Result of checking a whole raw log."""
+
+    records: list[Record] = field(default_factory=list)
+    good_end: int = FILE_HEADER_SIZE  # end of the last good record: truncate here after a crash
+    size: int = 0  # file size when scanned
+    corrupt: list[tuple[int, int]] = field(default_factory=list)  # skipped (start, end) ranges
+    header_ok: bool = True
+
+    @property
+    def torn_bytes(self) -> int:
+        """Bytes after the last good record (a torn tail)."""
+        return self.size - self.good_end
+
+    @property
+    def payload_bytes(self) -> int:
+        return sum(len(r.payload) for r in self.records)
+
+
+def encode_record(payload: bytes, wall_ns: int, mono_ns: int) -> bytes:
+    head = RECORD_HEAD.pack(RECORD_MAGIC, len(payload), wall_ns, mono_ns)
+    crc = zlib.crc32(payload, zlib.crc32(head[4:]))
+    return head + payload + CRC.pack(crc)
+
+
+def _record_at(data: bytes, pos: int) -> Record | None:
+    """The good record starting at `pos`, or None (bad magic, length, torn, CRC)."""
+    if data[pos : pos + 4] != RECORD_MAGIC or pos + RECORD_HEAD_SIZE > len(data):
+        return None
+    _, length, wall_ns, mono_ns = RECORD_HEAD.unpack_from(data, pos)
+    end = pos + RECORD_HEAD_SIZE + length + CRC.size
+    if length == 0 or length > MAX_PAYLOAD or end > len(data):
+        return None
+    body = memoryview(data)[pos + 4 : end - CRC.size]
+    if zlib.crc32(body) != CRC.unpack_from(data, end - CRC.size)[0]:
+        return None
+    return Record(pos, wall_ns, mono_ns, bytes(body[RECORD_HEAD_SIZE - 4 :]))
+
+
+def scan_bytes(data: bytes) -> Scan:
+    """Check every record of a raw log held in memory (see the module docstring)."""
+    scan = Scan(size=len(data))
+    if data[:FILE_HEADER_SIZE] != FILE_HEADER:
+        scan.header_ok = False
+        scan.good_end = 0
+        return scan
+    pos = FILE_HEADER_SIZE
+    while pos < len(data):
+        record = _record_at(data, pos)
+        if record is not None:
+            scan.records.append(record)
+            pos += RECORD_OVERHEAD + len(record.payload)
+            scan.good_end = pos
+            continue
+        nxt = data.find(RECORD_MAGIC, pos + 1)
+        while nxt >= 0 and _record_at(data, nxt) is None:
+            nxt = data.find(RECORD_MAGIC, nxt + 1)
+        if nxt < 0:
+            break  # torn tail: nothing good follows
+        scan.corrupt.append((pos, nxt))
+        pos = nxt
+    return scan
+
+
+def scan_file(path: str | Path) -> Scan:
+    with open(path, "rb") as fh:
+        return scan_bytes(fh.read())
+
+
+def read_stream_bytes(path: str | Path) -> bytes:
+    """The original byte stream: every good record's payload, in order."""
+    return b"".join(r.payload for r in scan_file(path).records)
+
+
+def iter_records(path: str | Path) -> Iterator[Record]:
+    yield from scan_file(path).records
+
+
+class RawLogWriter:
+    """Appends records to raw.bin; `sync()` flushes and fsyncs (the caller decides when)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        self._fh: BinaryIO = open(self.path, "ab")
+        if new:
+            self._fh.write(FILE_HEADER)
+            self.sync()
+        self.pending = 0  # bytes written since the last sync
+        self.bytes_written = 0  # payload bytes written by this writer
+
+    def append(self, payload: bytes, wall_ns: int, mono_ns: int) -> None:
+        if not payload:
+            return
+        for start in range(0, len(payload), MAX_PAYLOAD):
+            part = payload[start : start + MAX_PAYLOAD]
+            self._fh.write(encode_record(part, wall_ns, mono_ns))
+            self.pending += len(part)
+            self.bytes_written += len(part)
+
+    def flush(self) -> None:
+        """Hand buffered records to the OS (not yet durable)."""
+        self._fh.flush()
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
+    def sync(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self.pending = 0
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self.sync()
+            self._fh.close()
+
+
+def truncate(path: str | Path, size: int) -> None:
+    """Cut a torn tail: shrink the file to `size` bytes and make that durable."""
+    with open(path, "r+b") as fh:
+        fh.truncate(size)
+        fh.flush()
+        os.fsync(fh.fileno())

@@ -1,0 +1,74 @@
+"""`csi-edge capture record`: configuration, source, labeller and screen wired together."""
+
+from __future__ import annotations
+
+import sys
+
+from csi_edge.config import load_config
+from csi_edge.errors import UsageError
+from csi_edge.source import open_source
+from csi_edge.tools.capture import session as s
+from csi_edge.tools.capture.cli import parse_tags
+from csi_edge.tools.capture.labeller import Labeller, ProtocolState
+from csi_edge.tools.capture.labels import parse_classes, parse_protocol
+from csi_edge.tools.capture.recorder import Recorder, RecordOptions
+from csi_edge.tools.capture.ui import PlainUI, TerminalUI
+
+
+def _source_options(config, realtime: bool) -> dict:
+    """The [source] / [sim] keys each source kind picks from (unknown ones are ignored).
+
+    Pace: the simulator follows [sim] realtime (default 100 Hz real time); a replay runs as
+    fast as possible unless --realtime (labels run on the RX clock, so both label the same).
+    """
+    src, sim = config.source, config.sim
+    if config.source.spec.startswith("sim"):
+        realtime = realtime or sim.realtime
+    return {"baud": src.baud, "realtime": realtime, "day": sim.day, "activity": sim.activity, "seed": sim.seed,
+            "format": sim.format, "usb_vid_pid": src.usb_vid_pid, "usb_serial": src.usb_serial,
+            "reconnect_min_s": src.reconnect_min_s, "reconnect_max_s": src.reconnect_max_s}  # fmt: skip
+
+
+def record(args) -> int:
+    overrides = {}
+    if args.fsync_interval is not None:
+        overrides["capture.fsync_interval_s"] = args.fsync_interval
+    if args.source:
+        overrides["source.spec"] = args.source
+    config = load_config(args.config, overrides=overrides, sets=args.set)
+    classes = parse_classes(args.classes) if args.classes else tuple(config.capture.classes)
+    segments = parse_protocol(args.protocol, classes) if args.protocol else None
+    if args.label is not None and args.label not in classes:
+        raise UsageError(f"--label {args.label!r}: not a class (classes: {', '.join(classes)})")
+    if args.max_packets is not None and args.max_packets < 1:
+        raise UsageError("--max-packets must be >= 1")
+    opts = RecordOptions(
+        out=args.out, source_spec=config.source.spec, classes=classes, tags=parse_tags(args.tag),
+        notes=args.notes, protocol_spec=args.protocol, fsync_interval_s=config.capture.fsync_interval_s,
+        append=args.append, max_packets=args.max_packets,
+    )  # fmt: skip
+    s.check_new_or_append(opts.out, opts.append)
+    source = open_source(opts.source_spec, **_source_options(config, args.realtime))
+
+    def make_labeller(log):
+        lab = Labeller(log, classes, ProtocolState(segments) if segments else None)
+        if args.label is not None:
+            lab.request("label", label=args.label, by="option")
+        return lab
+
+    try:
+        recorder = Recorder(opts, source, make_labeller)
+    except BaseException:
+        source.close()
+        raise
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    ui = TerminalUI() if interactive else PlainUI()
+    try:
+        state = recorder.run(ui)
+    finally:
+        ui.close(recorder)
+    counts = recorder.counts()
+    print(f"{opts.out}: {counts['packets']} packets, {counts['lost']} lost, "
+          f"{sum(counts['decode_errors'].values())} decode errors, {counts['duration_s']:.1f} s "
+          f"({state.stop_reason})", file=sys.stderr)  # fmt: skip
+    return 0
