@@ -12,8 +12,10 @@ Layout (docs/wire-protocol.md):
 Checks run envelope first: version, then length bound, then completeness, then CRC, then the
 payload size for its type. Any failure is classified, counted, and the scan resumes one byte
 after the failed sync (so a good frame hidden inside a bad one's claimed length is not lost).
-The per-frame Python work is a few slices and one zlib.crc32; the CSI headers and bytes of all
-good frames are then gathered with numpy fancy indexing into one FrameBatch.
+A run of back-to-back good frames is found in bulk (`_good_run`: envelopes read with numpy,
+the chain followed through the lengths, one zlib.crc32 per frame); the per-frame loop only
+classifies the frame where such a run stops. The CSI headers and bytes of all good frames are
+then gathered with one sliding-window copy into one FrameBatch.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ def scan_frames(data: bytes, pos: int, errors: dict) -> BinaryScan:
     n = len(data)
     scan = BinaryScan(end=pos)
     offsets, lengths, others = scan.csi_offsets, scan.csi_lengths, scan.others
+    if n - pos >= _FAST_MIN_BYTES:
+        pos = _good_run(data, pos, scan)  # bulk prefix of good frames; the loop does the rest
     view = memoryview(data)
     sync = p.SYNC
     crc32 = zlib.crc32
@@ -106,7 +110,91 @@ def scan_frames(data: bytes, pos: int, errors: dict) -> BinaryScan:
     return scan
 
 
-_HEADER_INDEX = np.arange(p.CSI_HEADER_SIZE)
+_FAST_MIN_BYTES = 4096  # below this the per-frame loop alone is as fast
+_MIN_PAYLOAD = {p.TYPE_CSI: p.CSI_HEADER_SIZE, p.TYPE_STATS: p.STATS_STRUCT.size, p.TYPE_HELLO: p.HELLO_STRUCT.size,
+                p.TYPE_LOG: 1}  # fmt: skip
+_MIN_BY_TYPE = np.full(256, -1, dtype=np.int64)  # -1: unknown type
+_MIN_BY_TYPE[list(_MIN_PAYLOAD)] = list(_MIN_PAYLOAD.values())
+
+
+def _good_run(data: bytes, pos: int, scan: BinaryScan) -> int:
+    """Bulk path: record the run of back-to-back good frames starting at `pos`; -> its end.
+
+    Envelopes of every sync pair are read with numpy, the chain of frames is followed through
+    their lengths (a sync pair inside a payload is skipped by the chain), and each frame's
+    CRC is checked with one zlib call. The run stops before the first frame that is not
+    complete and good in every respect; `scan_frames`' loop then classifies that one, so both
+    paths count exactly the same outcomes.
+    """
+    n = len(data)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    rest = buf[pos:]
+    cands = np.flatnonzero((rest[:-1] == 0xC5) & (rest[1:] == 0xED)) + pos
+    cands = cands[cands + p.HEADER_SIZE <= n]
+    if cands.size == 0:
+        return pos
+    length = buf[cands + 4].astype(np.int64) | (buf[cands + 5].astype(np.int64) << 8)
+    ends = cands + p.HEADER_SIZE + length + p.CRC.size
+    ftype = buf[cands + 3]
+    ok = (buf[cands + 2] == p.VERSION) & (length <= p.MAX_PAYLOAD) & (ends <= n)
+    ok &= _MIN_BY_TYPE[ftype] >= 0
+    nxt = np.minimum(np.searchsorted(cands, ends), cands.size - 1)
+    chain = _follow(ok.tolist(), nxt.tolist(), cands.tolist(), ends.tolist())
+    if not chain:
+        return pos
+    idx = np.asarray(chain)
+    starts, stops, types, lens = cands[idx], ends[idx], ftype[idx], length[idx]
+    stored = _u32_at(buf, stops - 4)
+    good = _crc_prefix(data, starts.tolist(), stops.tolist(), stored.tolist())
+    payload_ok = lens >= _MIN_BY_TYPE[types]
+    is_csi = types == p.TYPE_CSI
+    csi_len = np.where(is_csi, _u16_at(buf, np.minimum(starts + p.HEADER_SIZE + 32, n - 2)), 0)
+    payload_ok &= ~is_csi | ((csi_len <= lens - p.CSI_HEADER_SIZE) & (csi_len <= 612))
+    bad = np.flatnonzero(~payload_ok[:good])
+    good = int(bad[0]) if bad.size else good
+    if good == 0:
+        return pos
+    csi = np.flatnonzero(is_csi[:good])
+    scan.csi_offsets.extend((starts[csi] + p.HEADER_SIZE).tolist())
+    scan.csi_lengths.extend(csi_len[csi].tolist())
+    for k in np.flatnonzero(~is_csi[:good]).tolist():
+        a, b = int(starts[k]) + p.HEADER_SIZE, int(stops[k]) - p.CRC.size
+        scan.others.append((int(types[k]), data[a:b]))
+    return int(stops[good - 1])
+
+
+def _follow(ok: list, nxt: list, cands: list, ends: list) -> list[int]:
+    """Indices of the chain of envelope-good frames from candidate 0, linked end-to-start."""
+    chain = []
+    k = 0
+    while ok[k]:
+        chain.append(k)
+        j = nxt[k]
+        if cands[j] != ends[k]:
+            break
+        k = j
+    return chain
+
+
+def _crc_prefix(data: bytes, starts: list, stops: list, stored: list) -> int:
+    """Number of leading frames whose CRC matches."""
+    crc32 = zlib.crc32
+    view = memoryview(data)
+    try:
+        for i, (a, b, want) in enumerate(zip(starts, stops, stored)):
+            if crc32(view[a + 2 : b - 4]) != want:
+                return i
+    finally:
+        view.release()
+    return len(starts)
+
+
+def _u16_at(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    return buf[at].astype(np.int64) | (buf[at + 1].astype(np.int64) << 8)
+
+
+def _u32_at(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    return _u16_at(buf, at) | (_u16_at(buf, at + 2) << 16)
 
 
 def gather_csi(data: bytes, offsets: list[int], lengths: list[int]) -> FrameBatch:
@@ -116,14 +204,15 @@ def gather_csi(data: bytes, offsets: list[int], lengths: list[int]) -> FrameBatc
     buf = np.frombuffer(data, dtype=np.uint8)
     starts = np.asarray(offsets, dtype=np.int64)
     lens = np.asarray(lengths, dtype=np.int64)
-    header = buf[starts[:, None] + _HEADER_INDEX].copy().view(p.CSI_HEADER_DTYPE).reshape(-1)
     width = int(lens.max())
-    if width and np.all(lens == width):
-        csi = buf[starts[:, None] + p.CSI_HEADER_SIZE + np.arange(width)].view(np.int8)
-    else:
-        cols = np.arange(width)
-        idx = np.minimum(starts[:, None] + p.CSI_HEADER_SIZE + cols, len(buf) - 1)
-        csi = np.where(cols < lens[:, None], buf[idx], 0).astype(np.uint8).view(np.int8)
+    span = p.CSI_HEADER_SIZE + width
+    if int(starts.max()) + span > len(buf):  # the last frame's CRC is shorter than the padding
+        buf = np.concatenate([buf, np.zeros(span, dtype=np.uint8)])
+    rows = np.lib.stride_tricks.sliding_window_view(buf, span)[starts]  # one copy per frame
+    header = np.ascontiguousarray(rows[:, : p.CSI_HEADER_SIZE]).view(p.CSI_HEADER_DTYPE).reshape(-1)
+    csi = rows[:, p.CSI_HEADER_SIZE :].view(np.int8)
+    if not np.all(lens == width):
+        csi[np.arange(width) >= lens[:, None]] = 0  # bytes past csi_len belong to the CRC
     return FrameBatch(header_to_meta(header), np.ascontiguousarray(csi))
 
 

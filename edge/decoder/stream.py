@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from csi_edge import protocol as p
 from csi_edge.decoder.binary import gather_csi, scan_frames
 from csi_edge.decoder.text import TextDecoder
+from csi_edge.decoder.text_encoding import EncodingSniffer
 from csi_edge.frames import FrameBatch
 
 MAX_LINE = 1 << 16  # a "line" longer than this without a newline is garbage, not a CSI row
@@ -44,6 +45,9 @@ class StreamDecoder:
         self.errors: Counter[str] = Counter()
         self.ignored: Counter[str] = Counter()
         self.text = TextDecoder(self.errors, self.ignored)
+        # UTF-16 captures (Windows) are transcoded before splitting; see text_encoding.
+        # Offsets in `recent_errors` then count transcoded bytes.
+        self.encoding = EncodingSniffer()
         self.frames_decoded = 0
         self.bytes_fed = 0
         # (reason, stream byte offset) of the most recent failures, for messages
@@ -51,7 +55,8 @@ class StreamDecoder:
 
     def feed(self, chunk: bytes) -> Decoded:
         self.bytes_fed += len(chunk)
-        data = self._buf + bytes(chunk) if self._buf else bytes(chunk)
+        chunk = self.encoding.feed(bytes(chunk))
+        data = self._buf + chunk if self._buf else chunk
         batches: list[FrameBatch] = []
         out = Decoded(FrameBatch.empty())
         pos = self._scan(data, batches, out, final=False)
@@ -67,7 +72,7 @@ class StreamDecoder:
 
     def finish(self) -> Decoded:
         """End of stream: decode a final unterminated line; report a torn final frame."""
-        data, self._buf = self._buf, b""
+        data, self._buf = self._buf + self.encoding.finish(), b""
         batches: list[FrameBatch] = []
         out = Decoded(FrameBatch.empty())
         self._scan(data, batches, out, final=True)
@@ -101,10 +106,12 @@ class StreamDecoder:
                 self._count(reason, self._offset + scan.end - 1)
             pos = scan.end
             if scan.incomplete:
-                if final:
-                    self._count("truncated", self._offset + pos)
-                    return n
-                return pos
+                if not final:
+                    return pos
+                # End of stream inside a frame: report it, then resync one byte on. The "frame"
+                # may be a stray sync pair in garbage whose claimed length covers good frames.
+                self._count("truncated", self._offset + pos)
+                pos += 1
         return pos
 
     def _text(self, data: bytes, start: int, end: int, batches: list[FrameBatch], closed: bool) -> int:
@@ -113,7 +120,7 @@ class StreamDecoder:
         `closed`: the region ends at a frame or the end of the stream, so a last line without
         a newline is complete as far as it goes (torn, if it was a CSI row).
         """
-        last_nl = data.rfind(b"\n", start, end)
+        last_nl = max(data.rfind(b"\n", start, end), data.rfind(b"\r", start, end))  # LF, CRLF, CR
         stop = end if closed else last_nl + 1
         if not closed and end == len(data) and data.endswith(p.SYNC[:1]):
             stop = min(stop, end - 1)  # keep a possible first sync byte for the next chunk

@@ -1,13 +1,42 @@
 """Text CSI formats: espressif esp-csi `CSI_DATA` lines and ESP32-CSI-Tool CSV lines.
 
-(Placeholder: the full implementation replaces this class; the interface is the contract.)
+    esp-csi:   CSI_DATA,<id>,<mac>,<rssi>,...,<len>,<first_word>,"[b0,b1,...]"[,extra columns]
+    CSI-Tool:  CSI_DATA,<role>,<mac>,<rssi>,...,<real_time_set>,<real_timestamp>,<len>,[b0 b1 ...]
+
+Column layouts (and the header lines that name them) are in `text_layout`. The array may use
+commas, spaces or both, quoted or not; anything after its `]` is ignored (e.g. a `,class`
+column). A row may be preceded by any text on its line (ANSI escapes, a host timestamp, a log
+prefix): decoding starts at `CSI_DATA`. Lines end with LF, CRLF or a lone CR.
+
+Outcomes per line: a frame; a header line (`ignored["header"]`); a blank line (not counted);
+another text line (`ignored["text_line"]`); or an error counted in `errors` by its first
+failure, in this order:
+
+    truncated_line   `CSI_DATA` without a complete `[...]` array after it
+    layout           a column count that no header line or known layout explains
+    bad_field        a header column that is not an integer (or float where one is expected)
+    bad_array        the array holds something other than int8 numbers
+    array_length     empty, odd or > 612 values, or (esp-csi) not the `len` it claims
+
+Speed: the per-line Python work is a few `find`s and slices; the numbers of all rows of a
+region are parsed together (`text_values`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 
-from csi_edge.frames import FrameBatch
+import numpy as np
+
+from csi_edge.decoder.text_header import header_columns
+from csi_edge.decoder.text_layout import FLOAT_COLUMNS, LAYOUTS_BY_WIDTH, META_COLUMNS, Layout, parse_header
+from csi_edge.decoder.text_values import parse_csi_arrays, parse_float_column, parse_int_columns
+from csi_edge.frames import MAX_CSI_BYTES, FrameBatch, empty_meta, mac_to_int
+
+MARK = b"CSI_DATA"
+BULK_MIN_ROWS = 16  # fewer rows: the row-by-row header path has less fixed cost
+ERROR_ORDER = ("truncated_line", "layout", "bad_field", "bad_array", "array_length")
 
 
 class TextDecoder:
@@ -17,11 +46,224 @@ class TextDecoder:
         self.errors = errors
         self.ignored = ignored
         self.lines_seen = 0
+        self.header: Layout | None = None  # layout named by the most recent header line
+        self._macs: dict[bytes, int] = {}
+        self.bulk_headers = True  # False: always the row-by-row path (tests compare the two)
+        self.bulk_min_rows = BULK_MIN_ROWS
 
     def decode(self, region: bytes) -> FrameBatch:
         """Decode a region of text holding complete lines (the last may lack its newline)."""
-        for line in region.splitlines():
-            self.lines_seen += 1
-            if line.strip():
-                self.ignored["text_line"] += 1
+        if b"\r" in region:
+            region = region.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = region.split(b"\n")
+        self.lines_seen += len(lines)
+        header = self.header
+        scan = self._scan(lines, glued=False)
+        if scan.marked != region.count(MARK):  # some line holds two rows: one was torn
+            self.header = header
+            scan = self._scan(lines, glued=True)
+        self.errors.update(scan.errors)
+        self.ignored.update(scan.ignored)
+        if not scan.headers:
+            return self._rows(scan.heads, scan.arrays)
+        # header lines inside the region: each applies to the rows after it
+        last = self.header
+        bounds = [0] + [row for row, _ in scan.headers] + [len(scan.heads)]
+        layouts = [header] + [layout for _, layout in scan.headers]
+        parts = []
+        for lo, hi, layout in zip(bounds[:-1], bounds[1:], layouts):
+            self.header = layout
+            parts.append(self._rows(scan.heads[lo:hi], scan.arrays[lo:hi]))
+        self.header = last
+        return FrameBatch.concat(parts)
+
+    def _scan(self, lines: list[bytes], glued: bool) -> "_Scan":
+        """Cut each CSI line into its header text and array text; classify the other lines.
+
+        `glued`: also cut lines holding several `CSI_DATA` marks into one row per mark
+        (the slow path, taken only when a region needs it).
+        """
+        scan = _Scan()
+        heads, arrays = scan.heads, scan.arrays
+        marked = 0
+        for line in lines:
+            at = line.find(MARK)
+            if at < 0:
+                if line.strip():
+                    self._other_line(line, scan)
+                continue
+            marked += 1
+            if glued and line.find(MARK, at + 8) >= 0:
+                for piece in line[at:].split(MARK)[1:]:
+                    self._row_line(MARK + piece, scan)
+                continue
+            open_at = line.find(b"[", at)
+            close_at = line.find(b"]", open_at)
+            if open_at < 0 or close_at < 0:
+                self._unfinished(line, at, scan)
+                continue
+            heads.append(line[at + 9 : open_at])
+            arrays.append(line[open_at + 1 : close_at])
+        scan.marked = marked
+        return scan
+
+    def _row_line(self, line: bytes, scan: "_Scan") -> None:
+        """One row starting with `CSI_DATA` (the loop in `_scan`, spelled out)."""
+        open_at = line.find(b"[")
+        close_at = line.find(b"]", open_at)
+        if open_at < 0 or close_at < 0:
+            self._unfinished(line, 0, scan)
+            return
+        scan.heads.append(line[9:open_at])
+        scan.arrays.append(line[open_at + 1 : close_at])
+
+    # -- line classification ------------------------------------------------------------
+
+    def _other_line(self, line: bytes, scan: "_Scan") -> None:
+        layout = parse_header(line) if b"type," in line else None
+        if layout is not None:
+            self.header = layout
+            scan.headers.append((len(scan.heads), layout))
+            scan.ignored["header"] += 1
+        else:
+            scan.ignored["text_line"] += 1
+
+    def _unfinished(self, line: bytes, at: int, scan: "_Scan") -> None:
+        """A line with CSI_DATA but no array: the CSI-Tool header line, or a torn row."""
+        if b"type," in line[:at] and parse_header(line) is not None:
+            self._other_line(line, scan)
+        else:
+            scan.errors["truncated_line"] += 1
+
+    # -- bulk parsing -------------------------------------------------------------------
+
+    def _rows(self, heads: list[bytes], arrays: list[bytes]) -> FrameBatch:
+        """Parse the rows cut by `_scan` in bulk; count the bad ones; -> the good ones' frames."""
+        n = len(heads)
+        if n == 0:
+            return FrameBatch.empty()
+        values, counts, array_ok = parse_csi_arrays(arrays)
+        widths = [h.count(b",") for h in heads]
+        meta = empty_meta(n)
+        status = np.zeros(n, dtype=np.int8)  # 0 good, else 1 + index in ERROR_ORDER
+        len_differs = np.zeros(n, dtype=bool)
+        for width in set(widths):
+            rows = np.flatnonzero(np.asarray(widths) == width) if len(set(widths)) > 1 else np.arange(n)
+            layout = self.header if self.header is not None and self.header.width == width else None
+            layout = layout or LAYOUTS_BY_WIDTH.get(width)
+            if layout is None:
+                status[rows] = 1 + ERROR_ORDER.index("layout")
+                continue
+            claimed, fields_ok, fits = self._fill_meta(meta, rows, [heads[i] for i in rows], layout)
+            status[rows[~fields_ok]] = 1 + ERROR_ORDER.index("bad_field")
+            status[rows[~fits]] = 1 + ERROR_ORDER.index("layout")
+            if layout.checks_len:
+                len_differs[rows] = claimed != counts[rows]
+        bad_length = len_differs | (counts == 0) | (counts % 2 == 1) | (counts > MAX_CSI_BYTES)
+        status[(status == 0) & ~array_ok] = 1 + ERROR_ORDER.index("bad_array")
+        status[(status == 0) & bad_length] = 1 + ERROR_ORDER.index("array_length")
+        for code, count in zip(*np.unique(status[status > 0], return_counts=True)):
+            self.errors[ERROR_ORDER[code - 1]] += int(count)
+        good = status == 0
+        return _assemble(meta, values, counts, good)
+
+    def _fill_meta(self, meta: np.ndarray, rows: np.ndarray, heads: list[bytes], layout: Layout):
+        """Parse the header columns of `rows` (one layout) into `meta`.
+
+        Returns the `len` column, which rows parsed, and which rows fit the layout at all (an
+        ESP32-CSI-Tool `role` is never a number: such a row is an esp-csi row that lost a column).
+        """
+        bulk = self.bulk_headers and len(heads) >= self.bulk_min_rows
+        fast = header_columns(heads, layout.names, self._macs) if bulk else None
+        if fast is not None:
+            columns, fits = fast
+            ok = np.ones(len(rows), dtype=bool)
+        else:
+            columns, ok, fits = self._columns_by_row(heads, layout)
+        for name, values in columns.items():
+            target = FLOAT_COLUMNS.get(name) or META_COLUMNS.get(name) or ("mac" if name == "mac" else None)
+            if target is None:
+                continue
+            if meta.dtype[target].kind == "i":  # a value that does not fit its field is a bad field
+                info = np.iinfo(meta.dtype[target])
+                ok &= (values >= info.min) & (values <= info.max)
+            meta[target][rows] = values
+        meta["format"][rows] = layout.format
+        claimed = columns["len"] if "len" in columns else np.full(len(rows), -1)
+        return claimed, ok, fits
+
+    def _columns_by_row(self, heads: list[bytes], layout: Layout):
+        """Row-by-row path (and reference) for the header columns: -> (columns, ok, fits)."""
+        names = layout.names
+        pre, post = layout.pre, layout.post
+        middle_width = layout.width - pre - post
+        split = [h.split(b",", pre) for h in heads]  # pre text columns + the rest
+        if post:
+            tails = [s[-1].rsplit(b",", post + 1) for s in split]
+            middles = [t[0] for t in tails]
+        else:
+            tails = None
+            middles = [s[-1].rstrip(b'" \t').rstrip(b",") for s in split]
+        ints, ok = parse_int_columns(middles, middle_width)
+        columns: dict[str, np.ndarray] = {name: ints[:, k] for k, name in enumerate(layout.middle)}
+        for k in range(pre):
+            self._text_column(names[k], [s[k] for s in split], columns, ok)
+        for k in range(post):
+            name = names[layout.width - post + k]
+            self._text_column(name, [t[k + 1] for t in tails], columns, ok)
+        fits = np.ones(len(heads), dtype=bool)
+        if "role" in names:
+            roles = [s[names.index("role")] for s in split]
+            numeric = {r for r in set(roles) if r[:1].isdigit()}
+            if numeric:
+                fits = np.fromiter((r not in numeric for r in roles), dtype=bool, count=len(heads))
+        return columns, ok, fits
+
+    def _text_column(self, name: str, texts: list[bytes], columns: dict, ok: np.ndarray) -> None:
+        """A column split off one by one: mac, a float, an integer, or text to ignore."""
+        if name == "mac":
+            macs = self._macs
+            for text in set(texts) - macs.keys():
+                macs[text] = mac_to_int(text.decode("ascii", "replace"))
+            columns["mac"] = np.fromiter(map(macs.__getitem__, texts), dtype=np.uint64, count=len(texts))
+        elif name in FLOAT_COLUMNS:
+            values = parse_float_column(texts)
+            ok &= ~np.isnan(values)
+            columns[name] = values
+        elif name in META_COLUMNS:
+            ints, good = parse_int_columns(texts, 1)
+            ok &= good
+            columns[name] = ints[:, 0]
+
+
+@dataclass
+class _Scan:
+    """What one pass over a region's lines found (merged into the counters at the end)."""
+
+    heads: list = field(default_factory=list)
+    arrays: list = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    ignored: Counter = field(default_factory=Counter)
+    headers: list = field(default_factory=list)  # (index of the next row, Layout) per header line
+    marked: int = 0
+
+
+def _assemble(meta: np.ndarray, values: np.ndarray, counts: np.ndarray, good: np.ndarray) -> FrameBatch:
+    """Keep the good rows; lay their values out as int8 (N, longest) zero-padded on the right."""
+    keep_tokens = np.repeat(good, counts)
+    counts = counts[good]
+    values = values[keep_tokens]
+    meta = meta[good]
+    meta["csi_len"] = counts
+    n = len(counts)
+    if n == 0:
         return FrameBatch.empty()
+    width = int(counts.max())
+    if np.all(counts == width):
+        csi = values.reshape(n, width)
+    else:
+        csi = np.zeros((n, width), dtype=np.int8)
+        starts = np.cumsum(counts) - counts
+        cols = np.arange(values.size) - np.repeat(starts, counts)
+        csi[np.repeat(np.arange(n), counts), cols] = values
+    return FrameBatch(meta, np.ascontiguousarray(csi))

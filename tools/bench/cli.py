@@ -1,0 +1,41 @@
+"""`csi-edge bench <name>`: the benchmarks, one module each.
+
+A benchmark module exposes `add_arguments(parser)` and `run(args) -> int | None` and is listed
+in BENCHMARKS; modules are imported only when their benchmark runs (or for `--help`).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# benchmark name -> (module, one-line help)
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "decode": ("csi_edge.tools.bench.decode", "decoder throughput: v1 binary, esp-csi text, ESP32-CSI-Tool CSV vs csiread"),
+    "pipeline": ("csi_edge.tools.bench.pipeline", "throughput, latency, CPU and memory of the daemon's pipeline"),
+}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("bench", help="benchmarks (decode, pipeline)", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="benchmark", metavar="BENCHMARK", parser_class=type(p))
+    for name, (module_name, help_text) in BENCHMARKS.items():
+        bp = sub.add_parser(name, help=help_text, description=help_text)
+        bp.set_defaults(func=_runner(module_name), _bench_module=module_name)
+        try:
+            importlib.import_module(module_name).add_arguments(bp)
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("csi_edge"):
+                raise
+    p.set_defaults(func=lambda args: _usage(p))
+
+
+def _runner(module_name: str):
+    def run(args) -> int | None:
+        return importlib.import_module(module_name).run(args)
+
+    return run
+
+
+def _usage(parser) -> int:
+    parser.print_help()
+    return 2
