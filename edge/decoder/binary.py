@@ -50,8 +50,10 @@ def scan_frames(data: bytes, pos: int, errors: dict) -> BinaryScan:
     """Decode consecutive frames starting at `data[pos]` (which must be a sync pair).
 
     Stops at the first byte that is not a sync pair (the caller handles text or garbage
-    there), at an incomplete frame (`incomplete`: wait for more bytes), or after a bad frame
-    (`failed`: counted in `errors`; `end` = failed sync + 1).
+    there), at an incomplete frame (`incomplete`: wait for more bytes), or after a frame
+    whose envelope or CRC is bad (`failed`: counted in `errors`; `end` = failed sync + 1).
+    A frame with a good CRC but an unknown type or a short payload is counted and skipped
+    whole, as the C reader does.
     """
     n = len(data)
     scan = BinaryScan(end=pos)
@@ -98,7 +100,10 @@ def scan_frames(data: bytes, pos: int, errors: dict) -> BinaryScan:
                     others.append((ftype, bytes(view[pos + p.HEADER_SIZE : body_end])))
             else:
                 reason = "type"
-        if reason is not None:
+        if reason in ("type", "payload"):
+            # the CRC vouches for the frame: count it and skip it whole (docs/wire-protocol.md)
+            errors[reason] = errors.get(reason, 0) + 1
+        elif reason is not None:
             errors[reason] = errors.get(reason, 0) + 1
             scan.failed = reason
             scan.end = pos + 1

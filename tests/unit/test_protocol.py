@@ -74,3 +74,14 @@ def test_split_sync_pair_across_chunks():
     got = [decoder.feed(data[: 172 + 1]), decoder.feed(data[173:]), decoder.finish()]
     assert [int(s) for d in got for s in d.frames.meta["seq"]] == [7, 7]
     assert not decoder.errors
+
+
+def test_unknown_type_with_good_crc_is_skipped_whole():
+    """A future frame type is counted and skipped whole, even if its payload holds a frame."""
+    inner = p.encode_csi(np.zeros(128, dtype=np.int8), seq=99)
+    future = p.frame(9, inner)  # a CSI frame hidden inside an unknown type's payload
+    short = p.frame(p.TYPE_STATS, b"\x00" * 10)  # CRC good, payload too short for STATS
+    good = p.encode_csi(np.ones(128, dtype=np.int8), seq=1)
+    decoded, decoder = decode_bytes(future + short + good)
+    assert list(decoded.frames.meta["seq"]) == [1]
+    assert dict(decoder.errors) == {"type": 1, "payload": 1}
