@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "train": "csi_edge.tools.train.cli",
     "eval": "csi_edge.tools.train.eval_cli",
     "bench": "csi_edge.tools.bench.cli",
+    "demo": "csi_edge.tools.demo",
     "info": "csi_edge.info_cli",
     "export": "csi_edge.tools.train.export_cli",
     "import": "csi_edge.importers_cli",

@@ -11,6 +11,7 @@ command -v systemd-analyze >/dev/null || need_apt+=(systemd)
 command -v tmux >/dev/null || need_apt+=(tmux)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v gcc >/dev/null || need_apt+=(gcc)
+command -v openssl >/dev/null || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2

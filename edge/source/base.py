@@ -31,6 +31,10 @@ class Source(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional
         """Release the device or file."""
 
+    def status(self) -> dict:
+        """Connection state for the health report."""
+        return {"name": self.name, "connected": True, "losses": 0, "reconnects": 0}
+
     def __enter__(self) -> "Source":
         return self
 
@@ -49,6 +53,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 
 def open_source(spec: str, **options) -> Source:
+    """Open a source; `options` are the [source] (and, for sim, [sim]) config keys each kind
+    picks from (unknown options are ignored by every kind)."""
     kind, target = parse_spec(spec)
     module_name, _, class_name = SOURCES[kind].partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)

@@ -1,0 +1,188 @@
+"""The always-on daemon behind `csi-edge run`: source -> pipeline -> publishers, under systemd.
+
+`Daemon.run()` reads the whole flow in one place:
+
+    start:  model (checked, warmed up) -> publishers (MQTT connects in the background)
+            -> source (a serial port that is away is retried, not fatal) -> signal handlers
+    loop:   read bytes (bounded wait) -> pipeline -> publish results -> pump the MQTT queue
+            -> health every interval -> READY=1 once frames flow -> WATCHDOG=1 -> SIGHUP reload
+    stop:   SIGTERM/SIGINT/--seconds/end of replay -> flush the queue within a bound ->
+            `offline` -> close the source
+
+Signals only set flags; all the work happens on the loop thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import socket
+import time
+from pathlib import Path
+
+from csi_edge.config import Config
+from csi_edge.errors import CsiEdgeError, UsageError
+from csi_edge.health import HealthClock, status_line, utc_iso
+from csi_edge.logs import event
+from csi_edge.model.runtime import LoadedModel, default_model_path
+from csi_edge.pipeline import Pipeline
+from csi_edge.publish.base import Fanout, Publisher
+from csi_edge.sdnotify import Notifier
+from csi_edge.source import SourceClosed, open_source, parse_spec
+
+log = logging.getLogger("csi_edge.daemon")
+
+
+def node_name(cfg: Config) -> str:
+    """[publish] node, else the host name made topic-safe (letters, digits, `-`, `_`)."""
+    return cfg.publish.node or re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname().split(".")[0])[:64] or "csi-edge"
+
+
+def model_path(cfg: Config) -> Path:
+    if cfg.model.path:
+        return Path(cfg.model.path)
+    found = default_model_path()
+    if found is None:
+        raise UsageError("no model: pass --model PATH (NAME.onnx + NAME.json); models/default.json was not found")
+    return found
+
+
+def load_model(cfg: Config) -> LoadedModel:
+    m = cfg.model
+    return LoadedModel.load(model_path(cfg), providers=m.providers, threads=m.intra_op_threads, warmup=m.warmup_runs)
+
+
+def source_options(cfg: Config, seconds: float | None) -> dict:
+    kind, _ = parse_spec(cfg.source.spec)
+    s = cfg.source
+    if kind == "serial":
+        return {"baud": s.baud, "usb_vid_pid": s.usb_vid_pid, "usb_serial": s.usb_serial,
+                "reconnect_min_s": s.reconnect_min_s, "reconnect_max_s": s.reconnect_max_s}
+    if kind == "replay":
+        return {"realtime": s.replay_realtime}
+    sim = cfg.sim
+    return {"day": sim.day, "activity": sim.activity, "seed": sim.seed, "format": sim.format, "realtime": sim.realtime,
+            "seconds": seconds}
+
+
+def build_publishers(cfg: Config, node: str) -> Fanout:
+    publishers: list[Publisher] = []
+    if cfg.mqtt.enabled:
+        from csi_edge.publish.mqtt import MqttPublisher
+
+        publishers.append(MqttPublisher(cfg.mqtt, node))
+    if cfg.publish.jsonl:
+        from csi_edge.publish.jsonl import JsonLinesPublisher
+
+        publishers.append(JsonLinesPublisher(cfg.publish.jsonl))
+    return Fanout(publishers)
+
+
+class Daemon:
+    def __init__(self, cfg: Config, seconds: float | None = None, notifier: Notifier | None = None) -> None:
+        self.cfg = cfg
+        self.seconds = seconds
+        self.node = node_name(cfg)
+        self.notifier = notifier or Notifier()
+        self.stop_requested = False
+        self.reload_requested = False
+        self.exit_reason = ""
+
+    # lifecycle -------------------------------------------------------------------------------
+    def run(self) -> int:
+        model = load_model(self.cfg)
+        self.pipeline = Pipeline(self.cfg, model, self.node)
+        self.publishers = build_publishers(self.cfg, self.node)
+        self.publishers.model_changed(model.card.classes, model.card.model_id)
+        self.publishers.start()
+        self.source = None
+        try:
+            self.source = open_source(self.cfg.source.spec, **source_options(self.cfg, self.seconds))
+            self._install_signals()
+            event(log, "started", node=self.node, source=self.cfg.source.spec, model=model.card.model_id,
+                  providers=",".join(model.providers), config=self.cfg.origin)
+            self._loop()
+        finally:
+            self._stop()
+        return 0
+
+    def _install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_reload)
+
+    def _on_stop(self, signum, frame) -> None:
+        self.stop_requested = True
+        self.exit_reason = signal.Signals(signum).name
+
+    def _on_reload(self, signum, frame) -> None:
+        self.reload_requested = True
+
+    def _loop(self) -> None:
+        start = time.monotonic()
+        deadline = start + self.seconds if self.seconds else None
+        clock = HealthClock(self.cfg.health.interval_s, start)
+        timeout = self.cfg.source.read_timeout_s
+        while not self.stop_requested:
+            if self.reload_requested:
+                self._reload()
+            try:
+                chunk = self.source.read(min(timeout, 0.02) if self.pipeline.holding else timeout)
+            except SourceClosed:
+                self._publish(self.pipeline.finish(time.monotonic()))
+                self.exit_reason = "end of source"
+                break
+            now = time.monotonic()
+            self._publish(self.pipeline.feed(chunk, now))
+            if not self.notifier.ready_sent and self.pipeline.frames:
+                self.notifier.ready(f"processing {self.cfg.source.spec}")
+                event(log, "ready", frames=self.pipeline.frames)
+            if clock.due(now):
+                self._health(now - start)
+            self.notifier.watchdog(now)
+            if deadline is not None and now >= deadline:
+                self.exit_reason = "--seconds reached"
+                break
+
+    def _publish(self, results: list[tuple[dict, float]]) -> None:
+        for payload, arrival in results:
+            payload["latency_ms"] = round((time.monotonic() - arrival) * 1000.0, 3)
+            self.publishers.state(payload)
+        self.publishers.pump()
+
+    def _health(self, uptime_s: float) -> dict:
+        health = {"time": utc_iso(), "node": self.node, "uptime_s": round(uptime_s, 1),
+                  "source": self.source.status(), **self.pipeline.snapshot()}
+        health.setdefault("broker_connected", None)
+        health.update(self.publishers.status())
+        self.publishers.health(health)
+        self.notifier.status(status_line(health))
+        event(log, "health", rate_Hz=health["packet_rate_Hz"], loss_percent=health["loss_percent"],
+              window_fill_percent=health["window_fill_percent"], inference_p99_ms=health["inference_p99_ms"],
+              queue=health.get("publish_queue_depth"), dropped=health.get("publish_dropped"),
+              broker=health.get("broker_connected"), source_connected=health["source"]["connected"])
+        return health
+
+    def _reload(self) -> None:
+        """SIGHUP: load the model again (maybe a new one); keep the old one if that fails."""
+        self.reload_requested = False
+        self.notifier.notify(reloading=1, monotonic_usec=int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6))
+        old = self.pipeline.model.card.model_id
+        try:
+            model = load_model(self.cfg)
+            self.pipeline.set_model(model)
+        except CsiEdgeError as exc:
+            event(log, "reload_failed", logging.ERROR, error=str(exc), kept=old)
+        else:
+            self.publishers.model_changed(model.card.classes, model.card.model_id)
+            event(log, "model_reloaded", old=old, new=model.card.model_id)
+        self.notifier.notify(ready=1)
+
+    def _stop(self) -> None:
+        self.notifier.stopping()
+        event(log, "stopping", reason=self.exit_reason or "error", results=self.pipeline.results)
+        if self.source is not None:
+            self.source.close()
+        self.publishers.stop(self.cfg.mqtt.shutdown_flush_s)
+        self.notifier.close()

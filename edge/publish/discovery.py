@@ -1,0 +1,71 @@
+"""Home Assistant MQTT discovery: one device per node, its entities read the state/health topics.
+
+Config topics (retained): `<discovery_prefix>/<component>/<node_id>/<object>/config` with
+node_id = `csi_edge_<node>`. Entities:
+
+| object | component | reads | notes |
+|---|---|---|---|
+| activity | sensor | state `activity` | device_class enum, options = the model's classes |
+| position_x/y/z | sensor | state `position.x/y/z` | metres, device_class distance |
+| confidence | sensor | state `confidence` | 0..1 |
+| presence | binary_sensor | state `presence` | device_class occupancy |
+| link_quality | sensor | health `100 - loss_percent` | %, diagnostic |
+| packet_rate | sensor | health `packet_rate_Hz` | Hz, diagnostic |
+
+Every entity names the device (identifiers, name, model, sw_version) and the availability topic
+(`online` / `offline`, the last will).
+"""
+
+from __future__ import annotations
+
+from csi_edge import __version__
+
+
+def device_id(node: str) -> str:
+    return f"csi_edge_{node}"
+
+
+def discovery_configs(node: str, topic_prefix: str, discovery_prefix: str, classes: tuple[str, ...], model_id: str) -> dict[str, dict]:
+    """config topic -> payload, for every entity of this node."""
+    base = f"{topic_prefix}/{node}"
+    uid = device_id(node)
+    device = {
+        "identifiers": [uid],
+        "name": f"csi-edge {node}",
+        "manufacturer": "csi-edge",
+        "model": f"ESP32-S3 CSI sensor ({model_id})",
+        "sw_version": __version__,
+    }
+    common = {
+        "device": device,
+        "availability_topic": f"{base}/availability",
+        "payload_available": "online",
+        "payload_not_available": "offline",
+    }
+    state, health = f"{base}/state", f"{base}/health"
+    entities = {
+        ("sensor", "activity"): {"name": "Activity", "state_topic": state, "value_template": "{{ value_json.activity }}",
+                                 "device_class": "enum", "options": list(classes), "icon": "mdi:human"},
+        ("sensor", "confidence"): {"name": "Activity confidence", "state_topic": state,
+                                   "value_template": "{{ value_json.confidence }}", "state_class": "measurement"},
+        ("binary_sensor", "presence"): {"name": "Presence", "state_topic": state, "device_class": "occupancy",
+                                        "value_template": "{{ 'ON' if value_json.presence else 'OFF' }}",
+                                        "payload_on": "ON", "payload_off": "OFF"},
+        ("sensor", "link_quality"): {"name": "Link quality", "state_topic": health, "unit_of_measurement": "%",
+                                     "value_template": "{{ (100 - value_json.loss_percent) | round(1) }}",
+                                     "state_class": "measurement", "entity_category": "diagnostic", "icon": "mdi:wifi"},
+        ("sensor", "packet_rate"): {"name": "Packet rate", "state_topic": health, "unit_of_measurement": "Hz",
+                                    "value_template": "{{ value_json.packet_rate_Hz }}", "state_class": "measurement",
+                                    "entity_category": "diagnostic", "icon": "mdi:speedometer"},
+    }
+    for axis in "xyz":
+        entities[("sensor", f"position_{axis}")] = {
+            "name": f"Position {axis}", "state_topic": state, "unit_of_measurement": "m", "device_class": "distance",
+            "state_class": "measurement",
+            "value_template": f"{{{{ value_json.position.{axis} if value_json.position else none }}}}",
+        }
+    out = {}
+    for (component, obj), body in entities.items():
+        payload = {**body, "unique_id": f"{uid}_{obj}", **common}
+        out[f"{discovery_prefix}/{component}/{uid}/{obj}/config"] = payload
+    return out

@@ -1,0 +1,174 @@
+"""MQTT publisher (paho-mqtt 2.x): state, health, availability, Home Assistant discovery.
+
+Topics (`<prefix>` = [mqtt] topic_prefix, default `csi-edge`):
+- `<prefix>/<node>/state`   one result per window (QoS [mqtt] qos, default 1)
+- `<prefix>/<node>/health`  every [health] interval_s
+- `<prefix>/<node>/availability`  `online` / `offline`, retained; `offline` is the last will
+- `<discovery_prefix>/.../config`  Home Assistant discovery (retained), see discovery.py
+
+The bounded offline buffer. Results wait in our own deque of at most `queue_size` messages
+(oldest dropped first, counted in `dropped`) and are handed to paho only while connected and
+only while fewer than `max_inflight` handed messages are unacknowledged. So paho's own queue
+(which is unbounded when messages are published while disconnected) never holds more than
+`max_inflight` messages: the bound is really `queue_size + max_inflight`, and both parts are
+reported (`publish_queue_depth`). paho retransmits its unacknowledged QoS>0 messages after a
+reconnect. Health reports are not results: while the broker is away only the latest is kept.
+
+Threading: paho's network thread only sets flags and appends acknowledgements to a deque
+(its on_publish runs under paho's own lock, so it must not call back into paho); the daemon
+thread does all publishing in `pump()`, called on every loop iteration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+
+import paho.mqtt.client as mqtt
+
+from csi_edge.config import MqttConfig
+from csi_edge.logs import event
+from csi_edge.publish.base import Publisher
+from csi_edge.publish.discovery import discovery_configs
+
+log = logging.getLogger("csi_edge.publish.mqtt")
+
+
+class MqttPublisher(Publisher):
+    name = "mqtt"
+
+    def __init__(self, cfg: MqttConfig, node: str) -> None:
+        self.cfg = cfg
+        self.node = node
+        base = f"{cfg.topic_prefix}/{node}"
+        self.topics = {"state": f"{base}/state", "health": f"{base}/health", "availability": f"{base}/availability"}
+        self.client_id = cfg.client_id or f"csi-edge-{node}"
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                                  protocol=mqtt.MQTTv311, clean_session=True)
+        self.client.will_set(self.topics["availability"], "offline", qos=1, retain=True)
+        if cfg.username:
+            self.client.username_pw_set(cfg.username, cfg.password or None)
+        if cfg.tls:
+            self.client.tls_set(ca_certs=cfg.ca_file or None, certfile=cfg.cert_file or None, keyfile=cfg.key_file or None)
+        self.client.max_inflight_messages_set(cfg.max_inflight)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self._pending: deque[tuple[str, bytes]] = deque()
+        self._inflight: dict[int, tuple[str, bytes]] = {}
+        self._acks: deque[int] = deque()
+        self._latest_health: deque[bytes] = deque(maxlen=1)
+        self._discovery: dict[str, dict] = {}
+        self._connected = False
+        self._announce = False  # set by on_connect: send availability + discovery from pump()
+        self._wake = threading.Event()
+        self._stopping = False
+        self.dropped = 0
+        self.delivered = 0
+        self.connects = 0
+
+    # paho network thread ------------------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self._connected = False
+            event(log, "mqtt_refused", logging.ERROR, host=self.cfg.host, port=self.cfg.port, reason=str(reason_code))
+            return
+        self._connected = True
+        self._announce = True
+        self.connects += 1
+        self._wake.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        was = self._connected
+        self._connected = False
+        if was and not self._stopping:
+            event(log, "mqtt_disconnected", logging.WARNING, host=self.cfg.host, port=self.cfg.port, reason=str(reason_code))
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._acks.append(mid)
+        self._wake.set()
+
+    # daemon thread --------------------------------------------------------------------------
+    def start(self) -> None:
+        event(log, "mqtt_connecting", host=self.cfg.host, port=self.cfg.port, tls=self.cfg.tls, client_id=self.client_id)
+        self.client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
+        self.client.loop_start()
+
+    def model_changed(self, classes: tuple[str, ...], model_id: str) -> None:
+        if self.cfg.discovery:
+            self._discovery = discovery_configs(self.node, self.cfg.topic_prefix, self.cfg.discovery_prefix, classes, model_id)
+            self._announce = self._announce or self._connected
+
+    def state(self, payload: dict) -> None:
+        if len(self._pending) >= self.cfg.queue_size:
+            self._pending.popleft()
+            self.dropped += 1
+        self._pending.append((self.topics["state"], json.dumps(payload, separators=(",", ":")).encode()))
+        self.pump()
+
+    def health(self, payload: dict) -> None:
+        self._latest_health.append(json.dumps(payload, separators=(",", ":")).encode())
+        self.pump()
+
+    def pump(self) -> None:
+        """Collect acknowledgements and hand queued messages to paho while there is room."""
+        while self._acks:
+            if self._inflight.pop(self._acks.popleft(), None) is not None:
+                self.delivered += 1
+        if not self._connected:
+            return
+        if self._announce:
+            self._announce = False
+            self.client.publish(self.topics["availability"], "online", qos=1, retain=True)
+            for topic, body in self._discovery.items():
+                self.client.publish(topic, json.dumps(body), qos=1, retain=True)
+            event(log, "mqtt_connected", host=self.cfg.host, port=self.cfg.port, queued=len(self._pending), inflight=len(self._inflight))
+        qos = self.cfg.qos
+        while self._pending and len(self._inflight) < self.cfg.max_inflight and self._connected:
+            topic, body = self._pending[0]
+            info = self.client.publish(topic, body, qos=qos)
+            if qos == 0:
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    break
+                self.delivered += 1
+            elif info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                break  # e.g. MQTT_ERR_QUEUE_SIZE: keep it in our queue
+            else:
+                self._inflight[info.mid] = (topic, body)  # paho resends it after a reconnect
+            self._pending.popleft()
+        while self._latest_health and self._connected:
+            self.client.publish(self.topics["health"], self._latest_health.popleft(), qos=qos)
+
+    def stop(self, flush_s: float) -> None:
+        """Flush queued results within `flush_s`, publish `offline`, disconnect."""
+        deadline = time.monotonic() + flush_s
+        while (self._pending or self._inflight) and time.monotonic() < deadline:
+            self._wake.clear()
+            self.pump()
+            if self._pending or self._inflight:
+                self._wake.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+        self.pump()
+        left = len(self._pending) + len(self._inflight)
+        if self._connected:
+            info = self.client.publish(self.topics["availability"], "offline", qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout=max(0.5, deadline - time.monotonic()))
+            except (RuntimeError, ValueError):
+                pass
+        self._stopping = True
+        event(log, "mqtt_stopped", delivered=self.delivered, dropped=self.dropped, undelivered=left,
+              level=logging.WARNING if left else logging.INFO)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def status(self) -> dict:
+        return {
+            "broker_connected": self._connected,
+            "publish_queue_depth": len(self._pending) + len(self._inflight),
+            "publish_dropped": self.dropped,
+            "publish_delivered": self.delivered,
+        }

@@ -1,0 +1,56 @@
+"""Publishers without a network: the bounded offline queue, discovery payloads, JSON lines."""
+
+from __future__ import annotations
+
+import json
+
+from csi_edge.config import load_config
+from csi_edge.publish.discovery import discovery_configs
+from csi_edge.publish.jsonl import JsonLinesPublisher
+from csi_edge.publish.mqtt import MqttPublisher
+
+
+def test_offline_queue_is_bounded_drops_oldest_and_counts():
+    cfg = load_config(None, {"mqtt.host": "127.0.0.1", "mqtt.port": 1, "mqtt.queue_size": 10})
+    pub = MqttPublisher(cfg.mqtt, "n1")  # never started: the broker is away
+    for i in range(1, 51):
+        pub.state({"seq": i})
+    status = pub.status()
+    assert status == {"broker_connected": False, "publish_queue_depth": 10, "publish_dropped": 40, "publish_delivered": 0}
+    assert [json.loads(body)["seq"] for _, body in pub._pending] == list(range(41, 51))  # the newest are kept
+    assert len(pub.client._out_messages) == 0  # nothing piles up inside paho while disconnected
+
+
+def test_will_and_topics():
+    cfg = load_config(None, {"mqtt.topic_prefix": "lab"})
+    pub = MqttPublisher(cfg.mqtt, "n2")
+    assert pub.topics == {"state": "lab/n2/state", "health": "lab/n2/health", "availability": "lab/n2/availability"}
+    assert pub.client._will_topic == b"lab/n2/availability" and pub.client._will_payload == b"offline"
+    assert pub.client._will_retain and pub.client._will_qos == 1
+
+
+def test_discovery_payloads_group_entities_under_one_device():
+    configs = discovery_configs("kitchen", "csi-edge", "homeassistant", ("empty", "walking"), "m@0123456789ab")
+    assert len(configs) == 8
+    ids = {c["unique_id"] for c in configs.values()}
+    assert len(ids) == 8
+    for topic, c in configs.items():
+        assert topic.startswith("homeassistant/") and topic.endswith("/config")
+        assert c["device"]["identifiers"] == ["csi_edge_kitchen"]
+        assert c["availability_topic"] == "csi-edge/kitchen/availability"
+        assert c["state_topic"] in ("csi-edge/kitchen/state", "csi-edge/kitchen/health")
+    activity = configs["homeassistant/sensor/csi_edge_kitchen/activity/config"]
+    assert activity["options"] == ["empty", "walking"] and activity["device_class"] == "enum"
+    presence = configs["homeassistant/binary_sensor/csi_edge_kitchen/presence/config"]
+    assert presence["device_class"] == "occupancy"
+
+
+def test_json_lines_publisher_writes_one_object_per_line(tmp_path):
+    out = tmp_path / "r.jsonl"
+    pub = JsonLinesPublisher(str(out))
+    pub.start()
+    pub.state({"seq": 1, "activity": "walking"})
+    pub.health({"packet_rate_Hz": 100.0})
+    pub.stop(0)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines == [{"topic": "state", "seq": 1, "activity": "walking"}, {"topic": "health", "packet_rate_Hz": 100.0}]
