@@ -19,11 +19,14 @@ failure, in this order:
     array_length     empty, odd or > 612 values, or (esp-csi) not the `len` it claims
 
 Speed: the per-line Python work is a few `find`s and slices; the numbers of all rows of a
-region are parsed together (`text_values`).
+region are parsed together (`text_values`). With numba installed, regions of FAST_MIN_BYTES and
+more go through `text_fast` instead: one compiled pass that decodes the clean rows and hands
+every other line back to this path, with identical results (CSI_EDGE_NO_NUMBA=1 turns it off).
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -36,6 +39,12 @@ from csi_edge.frames import MAX_CSI_BYTES, FrameBatch, empty_meta, mac_to_int
 
 MARK = b"CSI_DATA"
 BULK_MIN_ROWS = 16  # fewer rows: the row-by-row header path has less fixed cost
+# The numba kernel (text_fast) is for bulk decoding: files, imports, replays. Regions smaller
+# than FAST_MIN_BYTES (a live serial read) stay on the numpy path, so a live decode loop never
+# stalls on a JIT compile; and numba is only loaded (about 1 s; 10 to 15 s to compile once per
+# install) after a decoder has seen FAST_AFTER_BYTES of text, which a small file never reaches.
+FAST_MIN_BYTES = 1 << 16
+FAST_AFTER_BYTES = 16 << 20
 ERROR_ORDER = ("truncated_line", "layout", "bad_field", "bad_array", "array_length")
 
 
@@ -50,11 +59,19 @@ class TextDecoder:
         self._macs: dict[bytes, int] = {}
         self.bulk_headers = True  # False: always the row-by-row path (tests compare the two)
         self.bulk_min_rows = BULK_MIN_ROWS
+        # numba kernel (text_fast) for regions of fast_min_bytes and more, unless disabled
+        self.fast = os.environ.get("CSI_EDGE_NO_NUMBA", "") in ("", "0")
+        self.fast_min_bytes = FAST_MIN_BYTES
+        self.fast_after_bytes = FAST_AFTER_BYTES
+        self.bytes_seen = 0
 
     def decode(self, region: bytes) -> FrameBatch:
         """Decode a region of text holding complete lines (the last may lack its newline)."""
         if b"\r" in region:
             region = region.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        self.bytes_seen += len(region)
+        if self.fast and len(region) >= self.fast_min_bytes and (fast := self._fast_path()) is not None:
+            return fast.decode_region(self, region)  # same result, one compiled pass
         lines = region.split(b"\n")
         self.lines_seen += len(lines)
         header = self.header
@@ -76,6 +93,12 @@ class TextDecoder:
             parts.append(self._rows(scan.heads[lo:hi], scan.arrays[lo:hi]))
         self.header = last
         return FrameBatch.concat(parts)
+
+    def _fast_path(self):
+        """csi_edge.decoder.text_fast when numba is there and worth loading, else None."""
+        if _FAST is None and self.bytes_seen < self.fast_after_bytes:
+            return None  # not loaded yet, and not worth loading for this little text
+        return _text_fast()
 
     def _scan(self, lines: list[bytes], glued: bool) -> "_Scan":
         """Cut each CSI line into its header text and array text; classify the other lines.
@@ -139,9 +162,13 @@ class TextDecoder:
 
     def _rows(self, heads: list[bytes], arrays: list[bytes]) -> FrameBatch:
         """Parse the rows cut by `_scan` in bulk; count the bad ones; -> the good ones' frames."""
-        n = len(heads)
-        if n == 0:
+        if not heads:
             return FrameBatch.empty()
+        return _assemble(*self._checked_rows(heads, arrays))
+
+    def _checked_rows(self, heads: list[bytes], arrays: list[bytes]):
+        """Parse and check N rows; count the bad ones -> (meta, values, counts, good)."""
+        n = len(heads)
         values, counts, array_ok = parse_csi_arrays(arrays)
         widths = [h.count(b",") for h in heads]
         meta = empty_meta(n)
@@ -164,8 +191,7 @@ class TextDecoder:
         status[(status == 0) & bad_length] = 1 + ERROR_ORDER.index("array_length")
         for code, count in zip(*np.unique(status[status > 0], return_counts=True)):
             self.errors[ERROR_ORDER[code - 1]] += int(count)
-        good = status == 0
-        return _assemble(meta, values, counts, good)
+        return meta, values, counts, status == 0
 
     def _fill_meta(self, meta: np.ndarray, rows: np.ndarray, heads: list[bytes], layout: Layout):
         """Parse the header columns of `rows` (one layout) into `meta`.
@@ -248,12 +274,26 @@ class _Scan:
     marked: int = 0
 
 
+_FAST = None  # csi_edge.decoder.text_fast once loaded; False: no numba, or its kernel failed
+
+
+def _text_fast():
+    """The numba fast path module, imported (with numba) and its kernel compiled or loaded on first
+    use; None without numba, or when the kernel does not work here."""
+    global _FAST
+    if _FAST is None:
+        from csi_edge.decoder import text_fast
+
+        _FAST = text_fast if text_fast.available() else False
+    return _FAST or None
+
+
 def _assemble(meta: np.ndarray, values: np.ndarray, counts: np.ndarray, good: np.ndarray) -> FrameBatch:
     """Keep the good rows; lay their values out as int8 (N, longest) zero-padded on the right."""
-    keep_tokens = np.repeat(good, counts)
-    counts = counts[good]
-    values = values[keep_tokens]
-    meta = meta[good]
+    if not good.all():
+        values = values[np.repeat(good, counts)]
+        counts = counts[good]
+        meta = meta[good]
     meta["csi_len"] = counts
     n = len(counts)
     if n == 0:
