@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== firmware host tests (ctest)"
 bash firmware/host_test/run.sh
+echo "== lint (ruff)"
+.venv/bin/ruff check edge tools tests
 echo "== python tests (pytest)"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -6,7 +6,6 @@ import os
 import time
 import tty
 
-import numpy as np
 import pytest
 
 from csi_edge import protocol as p
