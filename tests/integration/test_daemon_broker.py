@@ -47,6 +47,7 @@ def _outage(tmp_path, mosquitto_factory, subscriber_factory, model, node: str, q
                          and o["publish_queue_depth"] + o["publish_dropped"] >= 20, timeout=60)
         broker.start()
         daemon.wait_log("mqtt_connected")
+        board.pause()  # stop producing so the queue can be seen empty (not merely in flight)
         daemon.wait_json(lambda o: o["topic"] == "health" and o["broker_connected"] and o["publish_queue_depth"] == 0, timeout=30)
         produced = [o["seq"] for o in daemon.json_lines("state")]
         assert daemon.terminate() == 0
