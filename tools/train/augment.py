@@ -1,0 +1,84 @@
+"""On-the-fly augmentation of model inputs (B, 1, S, W), seeded by a numpy Generator.
+
+Each augmentation is applied to a window with its own probability `p`:
+- `scale`:  magnitude, x * s with s ~ U(1 - m, 1 + m) (one s per window);
+- `rotate`: circular rotation along time by k ~ U{-m W, ..., m W} packets (default m = 0.125,
+            the paper's +-12.5 %); it permutes the columns, so their multiset is unchanged;
+- `flip`:   time inversion, ONLY for windows whose class is declared time-symmetric
+            (`symmetric` class indices): sitting down flipped is standing up;
+- `drop-sub`: each subcarrier (row) replaced by the window mean with probability m;
+- `drop-pkt`: each packet (column) replaced by the per-subcarrier window mean with probability m.
+Augmentations combine in the order above. Spec string: `name[:p[:m]]` joined by `,`,
+e.g. `rotate`, `rotate:0.5:0.125,scale:0.5:0.1`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from csi_edge.errors import UsageError
+
+DEFAULTS = {"scale": (0.5, 0.1), "rotate": (0.5, 0.125), "flip": (0.5, 0.0), "drop-sub": (0.5, 0.05), "drop-pkt": (0.5, 0.05)}
+ORDER = tuple(DEFAULTS)
+
+
+@dataclass(frozen=True)
+class Aug:
+    name: str
+    p: float
+    m: float
+
+
+def parse_augment(text: str) -> tuple[Aug, ...]:
+    """'rotate,scale:0.5:0.2' -> augmentations (defaults from DEFAULTS); '' or 'none' -> ()."""
+    if not text or text == "none":
+        return ()
+    out = []
+    for item in text.split(","):
+        name, *nums = item.strip().split(":")
+        if name not in DEFAULTS:
+            raise UsageError(f"--augment: unknown augmentation {name!r} (known: {', '.join(DEFAULTS)})")
+        try:
+            p = float(nums[0]) if len(nums) > 0 else DEFAULTS[name][0]
+            m = float(nums[1]) if len(nums) > 1 else DEFAULTS[name][1]
+        except ValueError:
+            raise UsageError(f"--augment: {item!r} must be name[:probability[:magnitude]]") from None
+        if not 0 <= p <= 1 or m < 0:
+            raise UsageError(f"--augment: {item!r}: probability must be 0..1 and magnitude >= 0")
+        out.append(Aug(name, p, m))
+    return tuple(sorted(out, key=lambda a: ORDER.index(a.name)))
+
+
+def augment(x: np.ndarray, y: np.ndarray, augs: tuple[Aug, ...], rng: np.random.Generator, symmetric: frozenset[int] = frozenset()) -> np.ndarray:
+    """Return an augmented copy of x (B, 1, S, W); x itself is not modified."""
+    if not augs:
+        return x
+    x = np.array(x, dtype=np.float32, copy=True)
+    b, _, s, w = x.shape
+    for aug in augs:
+        hit = rng.random(b) < aug.p
+        if aug.name == "scale":
+            factor = rng.uniform(1 - aug.m, 1 + aug.m, size=b).astype(np.float32)
+            x[hit] *= factor[hit, None, None, None]
+        elif aug.name == "rotate":
+            limit = int(round(aug.m * w))
+            shifts = rng.integers(-limit, limit + 1, size=b)
+            for i in np.nonzero(hit)[0]:
+                x[i] = np.roll(x[i], int(shifts[i]), axis=-1)
+        elif aug.name == "flip":
+            allowed = np.isin(y, list(symmetric)) if symmetric else np.zeros(b, dtype=bool)
+            sel = hit & allowed
+            x[sel] = x[sel, ..., ::-1]
+        elif aug.name == "drop-sub":
+            mask = (rng.random((b, s)) < aug.m) & hit[:, None]
+            fill = x.mean(axis=(1, 2, 3))  # window mean
+            rows, cols = np.nonzero(mask)
+            x[rows, 0, cols, :] = fill[rows, None]
+        elif aug.name == "drop-pkt":
+            mask = (rng.random((b, w)) < aug.m) & hit[:, None]
+            fill = x.mean(axis=3)  # (B, 1, S): per-subcarrier window mean
+            rows, cols = np.nonzero(mask)
+            x[rows, 0, :, cols] = fill[rows, 0, :]
+    return x

@@ -1,0 +1,73 @@
+"""Metrics per dataset part, and running an exported ONNX model over a WindowSet.
+
+Per part: `accuracy`, `f1_macro`, `precision` and `recall` (macro over the classes present in
+truth or prediction), `n` (windows), and `rmse_m` when the part has positions: the root mean
+squared Euclidean error sqrt(mean ||p - p_hat||^2) in metres over windows with a known
+position (empty-room windows have none). `confusion` is the confusion matrix (rows truth).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from csi_edge.model.card import ModelCard
+from csi_edge.model.preprocess import prepare
+from csi_edge.tools.train.datasets import WindowSet
+
+
+def metrics(y_true: np.ndarray, logits: np.ndarray, pos_true: np.ndarray, pos_pred: np.ndarray, n_classes: int) -> dict:
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    y_pred = np.argmax(logits, axis=1) if len(logits) else np.zeros(0, np.int64)
+    out: dict = {"n": int(len(y_true))}
+    if len(y_true) == 0:
+        return out
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="macro", zero_division=0)
+    out.update(accuracy=float(accuracy_score(y_true, y_pred)), f1_macro=float(f), precision=float(p), recall=float(r))
+    known = np.isfinite(pos_true).all(axis=1)
+    if known.any():
+        err = np.sum((pos_pred[known] - pos_true[known]) ** 2, axis=1)
+        out["rmse_m"] = float(np.sqrt(err.mean()))
+        out["n_positions"] = int(known.sum())
+    out["confusion"] = confusion_matrix(y_true, y_pred, labels=np.arange(n_classes)).tolist()
+    return out
+
+
+def per_part(ws: WindowSet, logits: np.ndarray, pos_pred: np.ndarray) -> dict[str, dict]:
+    """Metrics for every part of ws plus `all` when there is more than one part."""
+    pos_true = ws.positions(np.arange(len(ws)))
+    parts = ws.parts()
+    out = {}
+    for name, idx in parts.items():
+        out[name] = metrics(ws.y[idx], logits[idx], pos_true[idx], pos_pred[idx], len(ws.classes))
+    if len(parts) > 1:
+        out["all"] = metrics(ws.y, logits, pos_true, pos_pred, len(ws.classes))
+    return out
+
+
+def ort_session(onnx_path, threads: int = 1):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+
+def onnx_predict(session, card: ModelCard, ws: WindowSet, batch: int = 256, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    from tqdm import tqdm
+
+    logits, pos = [], []
+    for a in tqdm(range(0, len(ws), batch), desc="eval", unit="batch", disable=not progress, leave=False):
+        x = prepare(ws.windows(np.arange(a, min(a + batch, len(ws)))), card)
+        out = session.run(list(card.outputs), {card.input_name: x})
+        logits.append(out[0])
+        pos.append(out[1])
+    if not logits:
+        return np.zeros((0, len(card.classes)), np.float32), np.zeros((0, 3), np.float32)
+    return np.concatenate(logits), np.concatenate(pos)
+
+
+def strip_confusion(result: dict) -> dict:
+    """The per-part metrics without confusion matrices (for cards and JSON summaries)."""
+    return {part: {k: v for k, v in m.items() if k != "confusion"} for part, m in result.items()}

@@ -1,0 +1,181 @@
+"""One training run end to end: recordings -> windows -> fitted card -> trained net -> metrics.
+
+Used by `csi-edge train`, the seed loop (`--seeds`) and the ablation runner, so they all train
+the same way. Data is loaded once (`Data`) and shared between runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from csi_edge.errors import DataError, UsageError
+from csi_edge.model.preprocess import prepare
+from csi_edge.tools.train import prep
+from csi_edge.tools.train.datasets import WindowSet, classes_of, split_random
+from csi_edge.tools.train.evaluate import per_part
+from csi_edge.tools.train.loop import Pipeline, TrainConfig, adapt_batchnorm, predict, train
+from csi_edge.tools.train.specs import load_specs
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a run needs beyond TrainConfig: data selection and the input definition."""
+
+    window: int = 351
+    hop: int = 10
+    feature: str = "amplitude"
+    transform: str = "none"
+    scaler: str = "maxmin"
+    scaler_stats: str = "global"  # global | subcarrier
+    per_window: str = "none"
+    reduce: str = "none"  # none | pca | ica | umap
+    dims: int = 8
+    val_split: float = 0.2
+    tta: bool = False
+
+
+@dataclass
+class Data:
+    train: WindowSet
+    val: WindowSet
+    test: WindowSet | None
+    summary: dict
+
+
+def load_data(train_specs, val_specs, test_specs, opts: Options, label_regex: str | None, seed: int) -> Data:
+    t0 = time.perf_counter()
+    train_recs = load_specs(train_specs, opts.feature, label_regex)
+    val_recs = load_specs(val_specs, opts.feature, label_regex) if val_specs else []
+    test_recs = load_specs(test_specs, opts.feature, label_regex) if test_specs else []
+    classes = classes_of(train_recs)
+    if len(classes) < 2:
+        raise DataError(f"training data has {len(classes)} class(es) {list(classes)}; need at least 2")
+    ws = WindowSet(train_recs, opts.window, opts.hop, classes)
+    if val_recs:
+        val = WindowSet(val_recs, opts.window, opts.hop, classes)
+    elif opts.val_split > 0:
+        ws, val = split_random(ws, opts.val_split, seed)
+    else:
+        raise UsageError("no validation data: give --val SPEC or --val-split > 0")
+    test = WindowSet(test_recs, opts.window, opts.hop, classes) if test_recs else None
+    layouts = sorted({l for r in train_recs for l in r.layouts}) or ["none", "below", "above"]
+    summary = {
+        "train_specs": list(train_specs),
+        "val_specs": list(val_specs or []) or [f"random {opts.val_split:.0%} of the training windows"],
+        "test_specs": list(test_specs or []),
+        "train": ws.summary(),
+        "val": val.summary(),
+        "test": test.summary() if test is not None else None,
+        "layouts": layouts,
+        "load_seconds": round(time.perf_counter() - t0, 2),
+    }
+    if any(spec.startswith("sim:") for spec in [*train_specs, *(val_specs or []), *(test_specs or [])]):
+        summary["simulator_source_sha256"] = simulator_fingerprint()
+    return Data(ws, val, test, summary)
+
+
+def simulator_fingerprint() -> str:
+    """sha256 over the simulator's source files: which simulator version made the data."""
+    import hashlib
+
+    import csi_edge.tools.sim as sim
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(sim.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_pipeline(data: Data, opts: Options, seed: int, name: str = "model") -> Pipeline:
+    card = prep.draft_card(name, data.train, opts.feature, opts.transform, opts.scaler, opts.per_window, data.summary["layouts"])
+    sample = prep.fit_sample(data.train, seed)
+    card = prep.fit_scaler(card, sample, per_subcarrier=opts.scaler_stats == "subcarrier")
+    pipeline = Pipeline(card)
+    if opts.reduce in ("pca", "ica"):
+        if not 1 <= opts.dims <= card.feature.subcarriers:
+            raise UsageError(f"--dims must be 1..{card.feature.subcarriers} (got {opts.dims})")
+        pipeline.reducer = prep.fit_reducer(opts.reduce, opts.dims, card, sample, seed)
+    elif opts.reduce == "umap":
+        raise UsageError("--reduce umap is applied to the recordings by the ablation runner (apply_umap), not in the model")
+    return pipeline
+
+
+def apply_umap(data: Data, opts: Options, seed: int) -> Data:
+    """UMAP-d over subcarriers, fitted on training packets only, applied to every packet.
+
+    Non-linear, so it cannot live in the ONNX graph: the ablation runner replaces the
+    recordings' features by their embedding (after the scaler; needs transform and per-window
+    normalisation `none`, which act per packet) and trains with scaler `none`.
+    """
+    from csi_edge.tools.train.datasets import Recording
+
+    card = prep.fit_scaler(prep.draft_card("umap", data.train, opts.feature, "none", opts.scaler, "none"), prep.fit_sample(data.train, seed))
+
+    def scaled(r):
+        return prepare(r.features[None], card)[0, 0].T  # (N, S)
+
+    rng = np.random.default_rng(seed)
+    rows = np.concatenate([scaled(r) for r in data.train.recordings])
+    reducer = prep.fit_umap(opts.dims, rows[rng.choice(len(rows), min(len(rows), 4000), replace=False)], seed)
+    cache: dict[int, Recording] = {}
+
+    def embed(ws: WindowSet | None) -> WindowSet | None:
+        if ws is None:
+            return None
+        recs = []
+        for r in ws.recordings:
+            if id(r) not in cache:
+                emb = reducer.transform(scaled(r)[:: 1]).astype(np.float32)
+                cache[id(r)] = dataclasses.replace(r, features=emb)
+            recs.append(cache[id(r)])
+        view = ws.subset(np.arange(len(ws)))
+        view.recordings = recs
+        return view
+
+    return Data(embed(data.train), embed(data.val), embed(data.test), data.summary)
+
+
+def evaluate_parts(model, pipeline: Pipeline, ws: WindowSet, tta: bool) -> dict:
+    logits, pos = predict(model, pipeline, ws)
+    result = per_part(ws, logits, pos)
+    if tta:  # adapt per part on that part's unlabelled windows; keys get a `+tta` suffix
+        for name, idx in ws.parts().items():
+            sub = ws.subset(idx)
+            adapted = adapt_batchnorm(model, pipeline, sub)
+            lg, ps = predict(adapted, pipeline, sub)
+            result[f"{name}+tta"] = per_part(sub, lg, ps)[name]
+    return result
+
+
+def run_once(data: Data, opts: Options, cfg: TrainConfig, ckpt: Path, resume: Path | None = None, name: str = "model"):
+    """Train one model; returns (model, pipeline, result, metrics per test part or val)."""
+    pipeline = build_pipeline(data, opts, cfg.seed, name)
+    result = train(cfg, pipeline, data.train, data.val, ckpt, resume)
+    target = data.test if data.test is not None else data.val
+    parts = evaluate_parts(result.model, pipeline, target, opts.tta)
+    if data.test is None:
+        parts = {f"val:{k}": v for k, v in parts.items()}
+    return result.model, pipeline, result, parts
+
+
+def card_for(pipeline: Pipeline, opts: Options, cfg: TrainConfig, data: Data, result, parts: dict, arch: str, notes: str):
+    from csi_edge.tools.train.evaluate import strip_confusion
+
+    training = {
+        "data": data.summary,
+        "options": dataclasses.asdict(opts),
+        "config": cfg.as_dict(),
+        "best_epoch": result.best_epoch,
+        "history": result.history,
+        "train_seconds": round(result.seconds, 1),
+        "train_windows_per_s": round(result.windows_per_s, 1),
+        "window_label": "label of the window's last packet",
+        "window_position": "mean of the window's known per-packet positions",
+        "reducer": None if pipeline.reducer is None else {"kind": opts.reduce, "dims": opts.dims, "folded_into_onnx": True},
+    }
+    return dataclasses.replace(pipeline.card, architecture=arch, training=training, metrics=strip_confusion(parts), notes=notes)
