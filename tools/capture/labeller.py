@@ -10,43 +10,27 @@ boundary lands on the same packet however the bytes were chunked.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 
 from csi_edge.frames import FrameBatch
+from csi_edge.tools.capture.durable import AppendOnlyFile
 from csi_edge.tools.capture.labels import PAUSE, UNLABELLED, Segment, StreamClock
 
 
-class EventLog:
+class EventLog(AppendOnlyFile):
     """labels.jsonl opened for appending; lines reach the OS at once, fsync on `sync()`."""
 
     def __init__(self, path: Path) -> None:
-        self._fh: TextIO = open(path, "a", encoding="utf-8")
+        super().__init__(path, binary=False)
 
     def write(self, event: dict) -> None:
         self._fh.write(json.dumps(event) + "\n")
         self._fh.flush()
-
-    def flush(self) -> None:
-        self._fh.flush()
-
-    def fileno(self) -> int:
-        return self._fh.fileno()
-
-    def sync(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        if not self._fh.closed:
-            self.sync()
-            self._fh.close()
 
 
 @dataclass

@@ -33,7 +33,9 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Iterator
+
+from csi_edge.tools.capture.durable import AppendOnlyFile
 
 FILE_MAGIC = b"CSIEDGE-RAWLOG"
 FILE_VERSION = 1
@@ -136,13 +138,13 @@ def iter_records(path: str | Path) -> Iterator[Record]:
     yield from scan_file(path).records
 
 
-class RawLogWriter:
+class RawLogWriter(AppendOnlyFile):
     """Appends records to raw.bin; `sync()` flushes and fsyncs (the caller decides when)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         new = not self.path.exists() or self.path.stat().st_size == 0
-        self._fh: BinaryIO = open(self.path, "ab")
+        super().__init__(self.path, binary=True)
         if new:
             self._fh.write(FILE_HEADER)
             self.sync()
@@ -158,22 +160,9 @@ class RawLogWriter:
             self.pending += len(part)
             self.bytes_written += len(part)
 
-    def flush(self) -> None:
-        """Hand buffered records to the OS (not yet durable)."""
-        self._fh.flush()
-
-    def fileno(self) -> int:
-        return self._fh.fileno()
-
     def sync(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        super().sync()
         self.pending = 0
-
-    def close(self) -> None:
-        if not self._fh.closed:
-            self.sync()
-            self._fh.close()
 
 
 def truncate(path: str | Path, size: int) -> None:
