@@ -67,7 +67,8 @@ class Coalescer:
                 self._since = arrival
         if not self._held:
             return None
-        if self.enabled and needed > 1 and last_seq is not None and arrival - self._since < self.max_hold_s:
+        since = arrival if self._since is None else self._since
+        if self.enabled and needed > 1 and last_seq is not None and arrival - since < self.max_hold_s:
             seq = newest_csi_seq(self._held[-1]) if len(self._held[-1]) >= 64 else newest_csi_seq(b"".join(self._held[-3:]))
             if seq is not None:
                 advance = (seq - last_seq) % SEQ_MOD

@@ -20,6 +20,7 @@ import json
 import re
 import sys
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,7 +185,8 @@ class KeySpec:
         return f"{self.section}.{self.name}"
 
     def type_name(self) -> str:
-        return {int: "integer", float: "number", str: "string", bool: "true/false"}.get(self.type, "list of strings")
+        names: dict[object, str] = {int: "integer", float: "number", str: "string", bool: "true/false"}
+        return names.get(self.type, "list of strings")
 
 
 def schema() -> dict[str, dict[str, KeySpec]]:
@@ -194,7 +196,7 @@ def schema() -> dict[str, dict[str, KeySpec]]:
         hints = typing.get_type_hints(cls)
         keys = {}
         for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
             m = f.metadata
             keys[f.name] = KeySpec(section, f.name, hints[f.name], default, m["doc"], m["lo"], m["hi"], m["choices"], m["pattern"], m["secret"])
         out[section] = keys
@@ -284,7 +286,7 @@ def read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
-def load_config(path: str | Path | None = None, overrides: dict | None = None, sets: list[str] = ()) -> Config:
+def load_config(path: str | Path | None = None, overrides: dict | None = None, sets: Sequence[str] = ()) -> Config:
     """Defaults < TOML file at `path` (None: DEFAULT_PATH if it exists) < `sets` < `overrides`.
 
     `overrides` is {"section.key": value} from explicit command-line flags. All bad keys are
@@ -372,7 +374,7 @@ def _bounds(spec: KeySpec) -> str:
 def describe_keys() -> str:
     """Plain-text list of every key, for `--help` epilogs."""
     lines = ["configuration keys (TOML file sections; override any with --set section.key=value):"]
-    for section, keys in schema().items():
+    for keys in schema().values():
         for spec in keys.values():
             bound = _bounds(spec)
             lines.append(f"  {spec.path} = {_fmt_default(spec)}{'  [' + bound + ']' if bound else ''}  {spec.doc}")

@@ -29,7 +29,7 @@ from csi_edge.model.runtime import LoadedModel, default_model_path
 from csi_edge.pipeline import Pipeline
 from csi_edge.publish.base import Fanout, Publisher
 from csi_edge.sdnotify import Notifier
-from csi_edge.source import SourceClosed, open_source, parse_spec
+from csi_edge.source import Source, SourceClosed, open_source, parse_spec
 
 log = logging.getLogger("csi_edge.daemon")
 
@@ -96,7 +96,7 @@ class Daemon:
         self.publishers = build_publishers(self.cfg, self.node)
         self.publishers.model_changed(model.card.classes, model.card.model_id)
         self.publishers.start()
-        self.source = None
+        self.source: Source | None = None
         try:
             self.source = open_source(self.cfg.source.spec, **source_options(self.cfg, self.seconds))
             self._install_signals()
@@ -124,11 +124,13 @@ class Daemon:
         deadline = start + self.seconds if self.seconds else None
         clock = HealthClock(self.cfg.health.interval_s, start)
         timeout = self.cfg.source.read_timeout_s
+        source = self.source
+        assert source is not None
         while not self.stop_requested:
             if self.reload_requested:
                 self._reload()
             try:
-                chunk = self.source.read(min(timeout, 0.02) if self.pipeline.holding else timeout)
+                chunk = source.read(min(timeout, 0.02) if self.pipeline.holding else timeout)
             except SourceClosed:
                 self._publish(self.pipeline.finish(time.monotonic()))
                 self.exit_reason = "end of source"
@@ -153,7 +155,7 @@ class Daemon:
 
     def _health(self, uptime_s: float) -> dict:
         health = {"time": utc_iso(), "node": self.node, "uptime_s": round(uptime_s, 1),
-                  "source": self.source.status(), **self.pipeline.snapshot()}
+                  "source": self.source.status() if self.source else {}, **self.pipeline.snapshot()}
         health.setdefault("broker_connected", None)
         health.update(self.publishers.status())
         self.publishers.health(health)

@@ -9,7 +9,7 @@ and the daemon refuses a model whose feature it does not compute.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -74,11 +74,14 @@ META_DTYPE = np.dtype(
 )
 
 
+_META_FIELDS = dict(META_DTYPE.fields or {})
+
+
 def empty_meta(n: int) -> np.ndarray:
     """A meta array of n records with every field 'unknown' (-1, NaN or 0)."""
     meta = np.zeros(n, dtype=META_DTYPE)
-    for name in META_DTYPE.names:
-        kind = META_DTYPE.fields[name][0].kind
+    for name, (dtype, *_) in _META_FIELDS.items():
+        kind = dtype.kind
         if kind == "i":
             meta[name] = -1
         elif kind == "f":
@@ -106,17 +109,17 @@ class FrameBatch:
         return len(self.meta)
 
     @classmethod
-    def empty(cls) -> "FrameBatch":
+    def empty(cls) -> FrameBatch:
         return cls(np.zeros(0, dtype=META_DTYPE), np.zeros((0, 0), dtype=np.int8))
 
-    def __getitem__(self, index) -> "FrameBatch":
+    def __getitem__(self, index) -> FrameBatch:
         """Select rows (slice, boolean mask or index array); always returns a batch."""
         if isinstance(index, (int, np.integer)):
             index = slice(int(index), int(index) + 1 or None)
         return FrameBatch(self.meta[index], self.csi[index])
 
     @staticmethod
-    def concat(batches: "list[FrameBatch]") -> "FrameBatch":
+    def concat(batches: list[FrameBatch]) -> FrameBatch:
         """Concatenate batches, padding CSI rows with zeros to the longest."""
         batches = [b for b in batches if len(b)]
         if not batches:

@@ -44,7 +44,7 @@ def main(args) -> int:
 def model_info(path: Path) -> dict:
     from csi_edge.model.card import load_card
 
-    verified = True
+    verified: bool | str = True
     try:
         card, onnx_path = load_card(path)
     except CsiEdgeError as exc:  # show the card anyway, with what is wrong

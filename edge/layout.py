@@ -40,7 +40,10 @@ def layout_name(secondary_channel: int) -> str:
 def lltf_positions(secondary_channel: np.ndarray) -> np.ndarray:
     """(N, 52) positions of the L-LTF subcarriers for each row's secondary channel."""
     sec = np.asarray(secondary_channel)
-    return np.where((sec == SECONDARY_NONE)[:, None] | (sec < 0)[:, None], POSITIONS_NONE, POSITIONS_40)
+    none = (sec == SECONDARY_NONE) | (sec < 0)
+    positions = np.tile(POSITIONS_40, (len(sec), 1))
+    positions[none] = POSITIONS_NONE
+    return positions
 
 
 def lltf_complex(batch: FrameBatch) -> tuple[np.ndarray, np.ndarray]:

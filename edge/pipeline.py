@@ -30,6 +30,10 @@ _EMPTY_FRAMES = FrameBatch.empty()
 
 
 class Pipeline:
+    ring: WindowRing
+    model: LoadedModel
+    post: PostProcessor
+
     def __init__(self, cfg: Config, model: LoadedModel, node: str) -> None:
         self.cfg = cfg
         self.node = node

@@ -105,7 +105,7 @@ class WindowRing:
         breaks = np.flatnonzero(gaps > self.max_gap_fill)
         self._last_seq = int(s[-1])
         bounds = [0, *breaks.tolist(), len(x)]
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             if a == b:
                 continue
             fills = gaps[a:b].copy()

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== firmware host tests (ctest)"
 bash firmware/host_test/run.sh
-echo "== lint (ruff)"
+echo "== lint (ruff) and types (mypy, the csi_edge core)"
 .venv/bin/ruff check edge tools tests
+.venv/bin/mypy
 echo "== python tests (pytest)"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -60,7 +60,7 @@ class Broker:
         conf.write_text("\n".join(lines) + "\n")
         return conf
 
-    def start(self, timeout: float = 10.0) -> "Broker":
+    def start(self, timeout: float = 10.0) -> Broker:
         conf = self._write_conf()
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
@@ -87,7 +87,7 @@ class Broker:
             self.proc.stderr.close()
         self.proc = None
 
-    def restart(self) -> "Broker":
+    def restart(self) -> Broker:
         self.stop()
         return self.start()
 

@@ -186,7 +186,7 @@ def _crc_prefix(data: bytes, starts: list, stops: list, stored: list) -> int:
     crc32 = zlib.crc32
     view = memoryview(data)
     try:
-        for i, (a, b, want) in enumerate(zip(starts, stops, stored)):
+        for i, (a, b, want) in enumerate(zip(starts, stops, stored, strict=True)):
             if crc32(view[a + 2 : b - 4]) != want:
                 return i
     finally:

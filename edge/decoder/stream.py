@@ -97,7 +97,8 @@ class StreamDecoder:
                 if sync_at < 0:
                     return pos
                 continue
-            scan = scan_frames(data, pos, errors := {})
+            errors: dict[str, int] = {}
+            scan = scan_frames(data, pos, errors)
             if scan.csi_offsets:
                 batches.append(gather_csi(data, scan.csi_offsets, scan.csi_lengths))
             for ftype, payload in scan.others:

@@ -88,7 +88,7 @@ class TextDecoder:
         bounds = [0] + [row for row, _ in scan.headers] + [len(scan.heads)]
         layouts = [header] + [layout for _, layout in scan.headers]
         parts = []
-        for lo, hi, layout in zip(bounds[:-1], bounds[1:], layouts):
+        for lo, hi, layout in zip(bounds[:-1], bounds[1:], layouts, strict=True):
             self.header = layout
             parts.append(self._rows(scan.heads[lo:hi], scan.arrays[lo:hi]))
         self.header = last
@@ -100,7 +100,7 @@ class TextDecoder:
             return None  # not loaded yet, and not worth loading for this little text
         return _text_fast()
 
-    def _scan(self, lines: list[bytes], glued: bool) -> "_Scan":
+    def _scan(self, lines: list[bytes], glued: bool) -> _Scan:
         """Cut each CSI line into its header text and array text; classify the other lines.
 
         `glued`: also cut lines holding several `CSI_DATA` marks into one row per mark
@@ -130,7 +130,7 @@ class TextDecoder:
         scan.marked = marked
         return scan
 
-    def _row_line(self, line: bytes, scan: "_Scan") -> None:
+    def _row_line(self, line: bytes, scan: _Scan) -> None:
         """One row starting with `CSI_DATA` (the loop in `_scan`, spelled out)."""
         open_at = line.find(b"[")
         close_at = line.find(b"]", open_at)
@@ -142,7 +142,7 @@ class TextDecoder:
 
     # -- line classification ------------------------------------------------------------
 
-    def _other_line(self, line: bytes, scan: "_Scan") -> None:
+    def _other_line(self, line: bytes, scan: _Scan) -> None:
         layout = parse_header(line) if b"type," in line else None
         if layout is not None:
             self.header = layout
@@ -151,7 +151,7 @@ class TextDecoder:
         else:
             scan.ignored["text_line"] += 1
 
-    def _unfinished(self, line: bytes, at: int, scan: "_Scan") -> None:
+    def _unfinished(self, line: bytes, at: int, scan: _Scan) -> None:
         """A line with CSI_DATA but no array: the CSI-Tool header line, or a torn row."""
         if b"type," in line[:at] and parse_header(line) is not None:
             self._other_line(line, scan)
@@ -189,7 +189,7 @@ class TextDecoder:
         bad_length = len_differs | (counts == 0) | (counts % 2 == 1) | (counts > MAX_CSI_BYTES)
         status[(status == 0) & ~array_ok] = 1 + ERROR_ORDER.index("bad_array")
         status[(status == 0) & bad_length] = 1 + ERROR_ORDER.index("array_length")
-        for code, count in zip(*np.unique(status[status > 0], return_counts=True)):
+        for code, count in zip(*np.unique(status[status > 0], return_counts=True), strict=True):
             self.errors[ERROR_ORDER[code - 1]] += int(count)
         return meta, values, counts, status == 0
 
@@ -224,11 +224,11 @@ class TextDecoder:
         pre, post = layout.pre, layout.post
         middle_width = layout.width - pre - post
         split = [h.split(b",", pre) for h in heads]  # pre text columns + the rest
+        tails: list[list[bytes]] = []
         if post:
             tails = [s[-1].rsplit(b",", post + 1) for s in split]
             middles = [t[0] for t in tails]
         else:
-            tails = None
             middles = [s[-1].rstrip(b'" \t').rstrip(b",") for s in split]
         ints, ok = parse_int_columns(middles, middle_width)
         columns: dict[str, np.ndarray] = {name: ints[:, k] for k, name in enumerate(layout.middle)}

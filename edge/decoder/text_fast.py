@@ -24,8 +24,18 @@ from collections import Counter
 import numpy as np
 
 from csi_edge.decoder.text import _assemble
-from csi_edge.decoder.text_kernel import FALLBACK, K_FLOAT, K_INT, K_MAC, K_ROLE, K_TEXT, MAX_COLUMNS, PAD
-from csi_edge.decoder.text_kernel import numba, scan_region
+from csi_edge.decoder.text_kernel import (
+    FALLBACK,
+    K_FLOAT,
+    K_INT,
+    K_MAC,
+    K_ROLE,
+    K_TEXT,
+    MAX_COLUMNS,
+    PAD,
+    numba,
+    scan_region,
+)
 from csi_edge.decoder.text_layout import FLOAT_COLUMNS, LAYOUTS_BY_WIDTH, META_COLUMNS, Layout
 from csi_edge.frames import META_DTYPE, FrameBatch, empty_meta
 
@@ -67,7 +77,7 @@ class _Specs:
             by_width[header.width] = header
         self.layouts: list[Layout] = []
         self.spec_of_width = np.full(MAX_COLUMNS + 1, -1, dtype=np.int64)
-        rows = []
+        rows: list[np.ndarray] = []
         for width, layout in sorted(by_width.items()):
             spec = _layout_spec(layout) if 0 < width <= MAX_COLUMNS else None
             if spec is not None:
@@ -226,7 +236,7 @@ def _reference_line(decoder, text: bytes, line: int, segment: int, pending: list
     scan = decoder._scan([text], glued=True)
     decoder.errors.update(scan.errors)
     decoder.ignored.update(scan.ignored)
-    pending.extend((segment, line, head, array) for head, array in zip(scan.heads, scan.arrays))
+    pending.extend((segment, line, head, array) for head, array in zip(scan.heads, scan.arrays, strict=True))
     return bool(scan.headers)
 
 

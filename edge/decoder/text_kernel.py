@@ -8,10 +8,13 @@ down above the kernel. Without numba the functions stay plain Python (importable
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 from csi_edge.frames import MAX_CSI_BYTES
 
+numba: types.ModuleType | None
 try:
     import numba
 except ImportError:  # the core install (e.g. the daemon on a Jetson): the numpy path only

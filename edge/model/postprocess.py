@@ -63,11 +63,12 @@ class PostProcessor:
             if position is not None and np.all(np.isfinite(position[i])):
                 q = position[i].astype(np.float64)
                 self._pos = q if self._pos is None else self.pos_alpha * q + (1 - self.pos_alpha) * self._pos
-                xyz = tuple(round(float(v), 3) for v in self._pos)
+                x, y, z = (round(float(v), 3) for v in self._pos)
+                xyz = (x, y, z)
             presence = None if self._empty is None else bool(1.0 - p[self._empty] >= self.presence_threshold)
             out.append(Result(
                 activity=self.classes[self._current],
-                probabilities={c: round(float(v), 4) for c, v in zip(self.classes, p)},
+                probabilities={c: round(float(v), 4) for c, v in zip(self.classes, p, strict=True)},
                 confidence=round(float(p[self._current]), 4),
                 presence=presence,
                 position=xyz,

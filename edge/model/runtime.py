@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,7 @@ class LoadedModel:
         self._fetch = [self._logits] + ([self._position] if self._position else [])
 
     @classmethod
-    def load(cls, path: str | Path, providers: list[str] = ("tensorrt", "cuda", "cpu"), threads: int = 1, warmup: int = 2) -> "LoadedModel":
+    def load(cls, path: str | Path, providers: Sequence[str] = ("tensorrt", "cuda", "cpu"), threads: int = 1, warmup: int = 2) -> LoadedModel:
         import onnxruntime as ort
 
         card, onnx_path = load_card(path)
@@ -100,7 +101,7 @@ class LoadedModel:
             raise ModelMismatchError(f"{self.onnx_path}: input is {self.session.get_inputs()[0].name!r}, the card says {card.input_name!r}")
         expected = list(card.input_shape[1:])
         actual = list(shape[1:])
-        if any(isinstance(a, int) and isinstance(e, int) and a != e for a, e in zip(actual, expected)):
+        if any(isinstance(a, int) and isinstance(e, int) and a != e for a, e in zip(actual, expected, strict=True)):
             raise ModelMismatchError(f"{self.onnx_path}: input shape {shape} does not match the card's {list(card.input_shape)}")
         n_out = self.session.get_outputs()[0].shape[-1]
         if isinstance(n_out, int) and n_out != len(card.classes):

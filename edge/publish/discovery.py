@@ -36,14 +36,14 @@ def discovery_configs(node: str, topic_prefix: str, discovery_prefix: str, class
         "model": f"ESP32-S3 CSI sensor ({model_id})",
         "sw_version": __version__,
     }
-    common = {
+    common: dict[str, object] = {
         "device": device,
         "availability_topic": f"{base}/availability",
         "payload_available": "online",
         "payload_not_available": "offline",
     }
     state, health = f"{base}/state", f"{base}/health"
-    entities = {
+    entities: dict[tuple[str, str], dict[str, object]] = {
         ("sensor", "activity"): {"name": "Activity", "state_topic": state, "value_template": "{{ value_json.activity }}",
                                  "device_class": "enum", "options": list(classes), "icon": "mdi:human"},
         ("sensor", "confidence"): {"name": "Activity confidence", "state_topic": state,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TextIO
 
 from csi_edge.errors import CsiEdgeError
 from csi_edge.publish.base import Publisher
@@ -18,7 +19,7 @@ class JsonLinesPublisher(Publisher):
 
     def __init__(self, target: str) -> None:
         self.target = target
-        self._fh = None
+        self._fh: TextIO | None = None
 
     def start(self) -> None:
         if self.target == "-":
@@ -30,6 +31,8 @@ class JsonLinesPublisher(Publisher):
                 raise CsiEdgeError(f"{self.target}: cannot open JSON-lines output ({exc.strerror})") from None
 
     def _write(self, topic: str, payload: dict) -> None:
+        if self._fh is None:
+            return
         self._fh.write(json.dumps({"topic": topic, **payload}, separators=(",", ":")) + "\n")
         self._fh.flush()
 

@@ -124,8 +124,8 @@ class MqttPublisher(Publisher):
         if self._announce:
             self._announce = False
             self.client.publish(self.topics["availability"], "online", qos=1, retain=True)
-            for topic, body in self._discovery.items():
-                self.client.publish(topic, json.dumps(body), qos=1, retain=True)
+            for topic, config in self._discovery.items():
+                self.client.publish(topic, json.dumps(config), qos=1, retain=True)
             event(log, "mqtt_connected", host=self.cfg.host, port=self.cfg.port, queued=len(self._pending), inflight=len(self._inflight))
         qos = self.cfg.qos
         while self._pending and len(self._inflight) < self.cfg.max_inflight and self._connected:

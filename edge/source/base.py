@@ -35,7 +35,7 @@ class Source(abc.ABC):
         """Connection state for the health report."""
         return {"name": self.name, "connected": True, "losses": 0, "reconnects": 0}
 
-    def __enter__(self) -> "Source":
+    def __enter__(self) -> Source:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import time
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ class ReplaySource(Source):
     def __init__(self, target: str, realtime: bool = False, rate_hz: float = 100.0, chunk_size: int | None = None, **_options) -> None:
         self.name = f"replay:{target}"
         path = Path(target)
+        self._fh: typing.BinaryIO
         if path.is_dir():  # a capture session: replay the byte stream its raw log holds
             from csi_edge.tools.capture.session import read_stream
 
@@ -84,6 +86,7 @@ class ReplaySource(Source):
         return self._rows / self._rate
 
     def _pace(self, data: bytes) -> None:
+        assert self._pacer is not None
         due = self._due(self._pacer.feed(data).frames.meta)
         now = time.monotonic()
         if self._t0_wall is None:

@@ -107,11 +107,12 @@ class SerialSource(Source):
         self.losses += 1
         self.connected = False
         self.last_error = str(exc)
+        port, self._port = self._port, None
         try:
-            self._port.close()
+            if port is not None:
+                port.close()
         except Exception:  # noqa: BLE001 - the device is already gone
             pass
-        self._port = None
         self._delay = self._min
         self._next_attempt = time.monotonic() + self._delay
         event(log, "serial_lost", logging.WARNING, source=self.name, device=self._device, error=str(exc), retry_s=self._delay)
@@ -124,13 +125,15 @@ class SerialSource(Source):
                 return b""
             if not self._open():
                 return b""
+        port = self._port
+        assert port is not None
         try:
-            self._port.timeout = timeout
-            first = self._port.read(1)
+            port.timeout = timeout
+            first = port.read(1)
             if not first:
                 return b""
-            waiting = self._port.in_waiting
-            data = first + (self._port.read(waiting) if waiting else b"")
+            waiting = port.in_waiting
+            data = first + (port.read(waiting) if waiting else b"")
         except (serial.SerialException, OSError) as exc:
             self._lost(exc)
             return b""

@@ -10,8 +10,8 @@ import termios
 import tty
 
 import numpy as np
-
 from capture_support import CSI_EDGE, read_json, run_cli, sim_file, wait_for
+
 from csi_edge.decoder import decode_bytes
 from csi_edge.tools.capture.reader import load_session
 from csi_edge.tools.capture.session import read_stream

@@ -10,8 +10,8 @@ import json
 
 import numpy as np
 import pytest
-
 from capture_support import run_cli, sim_file, truth_segments
+
 from csi_edge.decoder import decode_bytes
 from csi_edge.features import amplitude
 from csi_edge.frames import FrameBatch
@@ -55,7 +55,7 @@ def test_3do_csv_reads_back_through_the_3do_importer_with_identical_amplitudes_a
     decoded, _ = decode_bytes(stream.read_bytes())
     t_s = (decoded.frames.meta["timestamp_us"] - decoded.frames.meta["timestamp_us"][0]) / 1e6
     track = tmp_path / "track.csv"
-    track.write_text("timestamp,x,y,z\n" + "".join(f"{t:.6f},{r['x']},{r['y']},{r['z']}\n" for t, r in zip(t_s, truth)))
+    track.write_text("timestamp,x,y,z\n" + "".join(f"{t:.6f},{r['x']},{r['y']},{r['z']}\n" for t, r in zip(t_s, truth, strict=True)))
     run_cli("capture", "attach-trajectory", out, track)
     csv_path = tmp_path / "d1" / "w1" / "csiposreg.csv"
     run_cli("capture", "export", out, "--format", "3do-csv", "--out", csv_path)

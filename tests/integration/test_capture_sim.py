@@ -7,8 +7,8 @@ import signal
 import subprocess
 
 import numpy as np
-
 from capture_support import CSI_EDGE, SimPty, run_cli, sim_file, truth_segments
+
 from csi_edge.tools.capture.reader import load_session
 
 SECONDS, SEED = 60, 15  # seed 15: the person is absent, then walks, then sits (two changes)

@@ -14,7 +14,6 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pytest
-
 from daemon_harness import REPO, DaemonProcess, PtyBoard
 
 pytestmark = pytest.mark.timeout(120)

@@ -205,7 +205,7 @@ def plot(path: str, results: dict) -> None:
     for offset, key, label, colour in ((-0.2, "rows_per_s", "wall clock", "#2a7"), (0.2, "rows_per_cpu_s", "CPU time", "#58c")):
         rates = [results[k][key] / 1000 for k in names]
         ax.barh(y + offset, rates, height=0.38, label=label, color=colour)
-        for yy, r in zip(y + offset, rates):
+        for yy, r in zip(y + offset, rates, strict=True):
             ax.text(r, yy, f" {r:,.0f}k", va="center", fontsize=8)
     ax.set_yticks(y, names)
     ax.set_xlabel("thousand rows (frames) per second, one thread")

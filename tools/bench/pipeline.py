@@ -166,7 +166,7 @@ def plot(path: Path, latencies: list[float], rss: list[tuple[float, float]], fig
     a.set_xlabel("packet-to-publish latency (ms) at 100 Hz")
     a.set_ylabel("results")
     a.legend()
-    t, r = zip(*rss)
+    t, r = zip(*rss, strict=True)
     b.plot(np.asarray(t) / 60, r, marker=".")
     b.set_xlabel("minutes at 100 Hz")
     b.set_ylabel("RSS (MB)")

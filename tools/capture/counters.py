@@ -70,7 +70,7 @@ class LinkCounters:
         gap = (steps > 1) & (steps <= RESTART_JUMP)
         rows = known[gap]
         self.gap_count += len(rows)
-        for row, step in list(zip(rows, steps[gap]))[: max(0, MAX_LISTED - len(self.gaps))]:
+        for row, step in list(zip(rows, steps[gap], strict=True))[: max(0, MAX_LISTED - len(self.gaps))]:
             self.gaps.append((self.packets + int(row), int(step) - 1))
 
     def _track_gains(self, meta: np.ndarray) -> None:

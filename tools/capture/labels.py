@@ -137,7 +137,7 @@ def label_spans(events: list[dict], n_packets: int) -> list[tuple[str, int, int]
     change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
     starts = np.r_[0, change]
     ends = np.r_[change, n_packets]
-    return [(str(labels[s]), int(s), int(e)) for s, e in zip(starts, ends)]
+    return [(str(labels[s]), int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
 
 
 class StreamClock:

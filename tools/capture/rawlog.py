@@ -31,9 +31,9 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from csi_edge.tools.capture.durable import AppendOnlyFile
 

@@ -140,7 +140,7 @@ def session_clock(sess: Session) -> np.ndarray:
     clock = np.zeros(len(ts))
     starts = sess.decoded.run_starts + [len(ts)]
     offset = 0.0
-    for a, b in zip(starts[:-1], starts[1:]):
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
         if b > a:
             clock[a:b] = offset + StreamClock().advance(ts[a:b])
             offset = clock[b - 1]

@@ -127,7 +127,7 @@ def plan_pair(args, link: settings.LinkSettings) -> tuple[PairPlan, list[list[st
 
 def flash_and_verify(plan: PairPlan, echo) -> None:
     """Write both boards, then check each one's HELLO against its NVS values."""
-    for board, cmd in zip(plan.boards, plan.flash_commands()):
+    for board, cmd in zip(plan.boards, plan.flash_commands(), strict=True):
         echo(f"flashing {board.name} on {board.port}: {' '.join(cmd)}")
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:

@@ -13,8 +13,8 @@ on (seed, activity, index) and the day enters every random draw, so all are dist
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from tqdm import tqdm

@@ -116,7 +116,7 @@ def plot_heatmaps(series: list[Series], path: Path) -> None:
     named = _by_name(series)
     names = [n for n in HEATMAPS if n in named]
     fig, axes = plt.subplots(len(names), 1, figsize=(10, 2.2 * len(names)), sharex=True)
-    for ax, name in zip(np.atleast_1d(axes), names):
+    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
         s = named[name]
         a = s.amp[:1000]  # ~10 s
         t = (s.timestamp_us[: len(a)] - s.timestamp_us[0]) / 1e6

@@ -93,7 +93,7 @@ def packet_timing(n: int, rng: np.random.Generator, cfg: RadioConfig, state: Rad
     arrival = np.maximum.accumulate(arrival - steps) + steps
     lost = rng.random(n) < 0.004
     starts = np.flatnonzero(rng.random(n) < 0.0015)
-    for s, length in zip(starts, rng.geometric(0.3, len(starts))):
+    for s, length in zip(starts, rng.geometric(0.3, len(starts)), strict=True):
         lost[s : s + length] = True
     if not cfg.loss:
         lost[:] = False
@@ -135,7 +135,7 @@ def _apply_lock(agc: np.ndarray, fft: np.ndarray, state: RadioState) -> tuple[np
     if state.locked is None:
         need = GAIN_LOCK_PACKETS - len(state.lock_agc)
         i = min(need, len(agc))
-        state.lock_agc.extend(zip(agc[:i].tolist(), fft[:i].tolist()))
+        state.lock_agc.extend(zip(agc[:i].tolist(), fft[:i].tolist(), strict=True))
         lock[:i] = 1
         if len(state.lock_agc) >= GAIN_LOCK_PACKETS:
             values = np.array(state.lock_agc)

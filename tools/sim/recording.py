@@ -98,11 +98,11 @@ class SimRecording:
     def truth_csv(self, header_line: bool = True) -> str:
         return truth_csv(self.truth, header_line)
 
-    def __getitem__(self, index) -> "SimRecording":
+    def __getitem__(self, index) -> SimRecording:
         return SimRecording(self.header[index], self.csi[index], self.truth[index], 0)
 
     @staticmethod
-    def concat(parts: "list[SimRecording]") -> "SimRecording":
+    def concat(parts: list[SimRecording]) -> SimRecording:
         if not parts:
             return SimRecording(np.zeros(0, p.CSI_HEADER_DTYPE), np.zeros((0, 128), np.int8), np.zeros(0, TRUTH_DTYPE))
         return SimRecording(
@@ -117,7 +117,7 @@ def truth_csv(truth: np.ndarray, header_line: bool = True) -> str:
     """TRUTH_DTYPE rows as CSV text: `seq,activity,x,y,z` (activity by name, metres, 3 decimals)."""
     rows = ["seq,activity,x,y,z\n"] if header_line else []
     names = np.array(ACTIVITIES, dtype=object)[truth["activity"]]
-    for seq, name, x, y, z in zip(truth["seq"].tolist(), names, truth["x"].tolist(), truth["y"].tolist(), truth["z"].tolist()):
+    for seq, name, x, y, z in zip(truth["seq"].tolist(), names, truth["x"].tolist(), truth["y"].tolist(), truth["z"].tolist(), strict=True):
         rows.append(f"{seq},{name},{x:.3f},{y:.3f},{z:.3f}\n")
     return "".join(rows)
 

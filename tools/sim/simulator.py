@@ -15,14 +15,23 @@ different habitual offsets) and +0.7 dB of gain; day 3 has the furniture and cha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Iterator
 
 import numpy as np
 
 from csi_edge.tools.sim.channel import link_response, subcarrier_frequencies
 from csi_edge.tools.sim.person import Person, motion_for
-from csi_edge.tools.sim.radio import RadioConfig, RadioState, Received, csi_bytes, csi_headers, gains, packet_timing, received_power_dbm
+from csi_edge.tools.sim.radio import (
+    RadioConfig,
+    RadioState,
+    Received,
+    csi_bytes,
+    csi_headers,
+    gains,
+    packet_timing,
+    received_power_dbm,
+)
 from csi_edge.tools.sim.recording import ACTIVITIES, TRUTH_DTYPE, SimRecording, activity_code
 from csi_edge.tools.sim.room import room_for_day
 

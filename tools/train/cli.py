@@ -105,11 +105,10 @@ def options_from(args):
 
 def main(args) -> int:
     import dataclasses
+    import sys
 
     from csi_edge.tools.train.run import card_for, load_data, run_once
     from csi_edge.tools.train.seeds import summarise
-
-    import sys
 
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # epoch lines appear live in logs

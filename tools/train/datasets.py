@@ -112,7 +112,7 @@ class WindowSet:
                 out[sel] = np.where(count[:, None] > 0, total / np.maximum(count, 1)[:, None], np.nan)
         return out
 
-    def subset(self, idx: np.ndarray) -> "WindowSet":
+    def subset(self, idx: np.ndarray) -> WindowSet:
         """A view with only the windows `idx` (recordings are shared, not copied)."""
         view = object.__new__(WindowSet)
         view.recordings, view.window, view.hop, view.classes = self.recordings, self.window, self.hop, self.classes
@@ -126,7 +126,7 @@ class WindowSet:
             "packets": int(sum(len(r) for r in self.recordings)),
             "recordings": len(self.recordings),
             "parts": sorted({r.part for r in self.recordings}),
-            "class_windows": {c: int(n) for c, n in zip(self.classes, counts)},
+            "class_windows": {c: int(n) for c, n in zip(self.classes, counts, strict=True)},
         }
 
 

@@ -66,4 +66,4 @@ def parity(model: torch.nn.Module, onnx_path: Path, x: np.ndarray) -> float:
     with torch.no_grad():
         ref = [t.numpy() for t in model.eval()(torch.from_numpy(x))]
     got = session.run(None, {session.get_inputs()[0].name: x})
-    return float(max(np.max(np.abs(a - b)) for a, b in zip(ref, got)))
+    return float(max(np.max(np.abs(a - b)) for a, b in zip(ref, got, strict=True)))

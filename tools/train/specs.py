@@ -132,7 +132,7 @@ def _amplitudes(spec, target, options, feature, label_regex) -> list[Recording]:
     cuts = np.r_[0, np.nonzero(breaks)[0] + 1, len(amp)]
     return [
         Recording(amp[a:b], labels[a:b], part, f"{path}#group={groups[a]}", None if pos is None else pos[a:b])
-        for a, b in zip(cuts[:-1], cuts[1:])
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
     ]
 
 
@@ -188,7 +188,7 @@ def _session(spec, target, options, feature, label_regex) -> list[Recording]:
     n = len(session.frames)
     cuts = sorted({0, n, *[int(s) for s in getattr(session.decoded, "run_starts", [])]})
     out = []
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
         if b > a:
             pos = None if session.positions is None else session.positions[a:b]
             out.append(frames_recording(session.frames[a:b], session.labels[a:b], part, f"{target}#packets={a}..{b}", feature, pos))

@@ -12,7 +12,7 @@ from csi_edge.features import amplitude, amplitude_3do
 from csi_edge.frames import SECONDARY_ABOVE, SECONDARY_BELOW, SECONDARY_NONE, FrameBatch, empty_meta
 from csi_edge.layout import SUBCARRIER_INDEX, lltf_complex, lltf_complex_3do, split_blocks
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "real"
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real recordings not found at {REAL} (shared/data/real)")
 
 

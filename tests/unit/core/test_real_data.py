@@ -15,7 +15,7 @@ import pytest
 from csi_edge.decoder import StreamDecoder, decode_bytes
 from csi_edge.frames import FORMAT_CSI_TOOL, FORMAT_ESP_CSI, FrameBatch, mac_to_int
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "real"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"real recordings not found at {REAL} (shared/data/real)")
 
 # file, rows, errors, ignored, (first timestamp_us, rssi, csi[12:16]), (last ...)

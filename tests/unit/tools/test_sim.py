@@ -18,7 +18,7 @@ from csi_edge.features import amplitude
 from csi_edge.layout import LAYOUTS, lltf_complex
 from csi_edge.tools.sim import ACTIVITIES, TRUTH_DTYPE, benchmark_days, simulate, stream
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "real"
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +237,7 @@ def test_bad_arguments_are_rejected():
 
 def test_body_shadows_the_static_paths_its_fresnel_zone_covers():
     from csi_edge.tools.sim.room import room_for_day
-    from csi_edge.tools.sim.shadowing import static_rays, shadowing
+    from csi_edge.tools.sim.shadowing import shadowing, static_rays
 
     rays = static_rays(room_for_day(1))
     # standing on the link midpoint, 2 m to the side, lying on the link midpoint, 0.7 m off it

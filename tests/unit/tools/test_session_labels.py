@@ -50,7 +50,7 @@ def _run_protocol(tmp_path, name, timestamps, splits, spec):
     lab = Labeller(log, DEFAULT_CLASSES, ProtocolState(parse_protocol(spec, DEFAULT_CLASSES)))
     frames = _frames(timestamps)
     bounds = [0, *sorted(set(splits)), len(timestamps)]
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         if b > a:
             lab.apply(frames[a:b], a)
     log.close()

@@ -63,7 +63,7 @@ def test_packet_dropout_replaces_columns_by_the_subcarrier_mean():
     out = augment(x, y, parse_augment("drop-pkt:1:0.3"), np.random.default_rng(0))
     changed = np.nonzero(~np.all(out == x, axis=2))  # (window, 0, column)
     assert len(changed[0]) > 0
-    for i, _, t in zip(*changed):
+    for i, _, t in zip(*changed, strict=True):
         np.testing.assert_allclose(out[i, 0, :, t], x[i, 0].mean(axis=1), rtol=1e-6)
 
 
@@ -72,7 +72,7 @@ def test_subcarrier_dropout_replaces_rows_by_the_window_mean():
     out = augment(x, y, parse_augment("drop-sub:1:0.3"), np.random.default_rng(0))
     rows = np.nonzero(~np.all(out == x, axis=3))
     assert len(rows[0]) > 0
-    for i, _, s in zip(*rows):
+    for i, _, s in zip(*rows, strict=True):
         np.testing.assert_allclose(out[i, 0, s], x[i].mean(), rtol=1e-6)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from csi_edge.tools.sim import compare_real
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "real"
 
 
 @pytest.fixture(scope="module")

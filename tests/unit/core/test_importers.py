@@ -15,7 +15,7 @@ from csi_edge.frames import FORMAT_3DO, FORMAT_CSI_TOOL, FORMAT_V1, SECONDARY_BE
 from csi_edge.frames_npz import load_frames
 from csi_edge.importers import find_3do, is_3do_csv, load_3do, load_log
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "real"
 
 
 def write_3do(path: Path, n: int = 50, seed: int = 0, bad_rows: tuple[int, ...] = (), sep: str = ",") -> dict:

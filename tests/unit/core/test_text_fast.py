@@ -19,7 +19,7 @@ pytest.importorskip("numba", reason="numba is not installed (the `train` extra):
 from csi_edge.decoder import StreamDecoder, text, text_fast
 from csi_edge.frames import FrameBatch
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
+REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "real"
 REAL_FILES = sorted(p for p in REAL.glob("*/*") if p.suffix in (".csv", ".txt")) if REAL.is_dir() else []
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
