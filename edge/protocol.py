@@ -70,9 +70,9 @@ FLAG_GAIN_LOCK_SHIFT = 8  # 2 bits
 STATS_STRUCT = struct.Struct("<QIIIIIIHHBbBBIII")
 STATS_EXT_STRUCT = struct.Struct("<II")  # duplicates, tx_skipped
 HELLO_STRUCT = struct.Struct("<BBBB6s6sBBBBHBBIBBH32s")
-HELLO_EXT_STRUCT = struct.Struct("<BBBB4si64s")  # status, csi_scale, csi_shift, reserved, country, error_code, error
+HELLO_EXT_STRUCT = struct.Struct("<BBBB4si96s")  # status, csi_scale, csi_shift, reserved, country, error_code, error
 assert STATS_STRUCT.size == 52 and HELLO_STRUCT.size == 64
-assert STATS_STRUCT.size + STATS_EXT_STRUCT.size == 60 and HELLO_STRUCT.size + HELLO_EXT_STRUCT.size == 140
+assert STATS_STRUCT.size + STATS_EXT_STRUCT.size == 60 and HELLO_STRUCT.size + HELLO_EXT_STRUCT.size == 172
 
 # HELLO status (firmware 1.1): is the board doing its job, and if not, why (`error`)
 STATUS_RUNNING = 0  # started: streaming (RX) or sending (TX)
@@ -270,7 +270,7 @@ def encode_stats(stats: Stats) -> bytes:
 
 
 def encode_hello(hello: Hello) -> bytes:
-    """The 140-byte HELLO of firmware 1.1, or the 64-byte 1.0 one when its new fields are None."""
+    """The 172-byte HELLO of firmware 1.1, or the 64-byte 1.0 one when its new fields are None."""
     h = hello
     payload = HELLO_STRUCT.pack(
         h.fw_major, h.fw_minor, h.fw_patch, h.role, _mac_bytes(h.mac), _mac_bytes(h.peer_mac),
@@ -282,7 +282,7 @@ def encode_hello(hello: Hello) -> bytes:
     if _all_or_none(ext, "Hello"):
         payload += HELLO_EXT_STRUCT.pack(
             h.status, h.csi_scale, h.csi_shift, 0, str(h.country).encode("ascii")[:4], h.error_code,
-            str(h.error).encode("utf-8")[:64],
+            str(h.error).encode("utf-8")[:96],
         )  # fmt: skip
     return frame(TYPE_HELLO, payload)
 
