@@ -109,7 +109,7 @@ def _hello_vectors() -> list[dict]:
             channel=1, secondary_channel=1, bandwidth=1, phy_rate=24, send_rate_hz=1, transport=1,
             output_format=0, uart_baud=9600, gain_lock=0, ltf_mask=3, gain_lock_packets=10, build="",
             status=p.STATUS_SETTINGS, csi_scale=1, csi_shift=15, country="JP", error_code=-1,
-            error="E" * 64),
+            error="E" * 96),
         # firmware 1.0 boards (64 bytes): still decoded, the 1.1 fields read as None
         "hello_fw10_rx": p.Hello(fw_major=1, fw_minor=0, fw_patch=0, role=1, mac="7c:df:a1:00:00:02",
                                  peer_mac="7c:df:a1:00:00:01", channel=11, secondary_channel=2, bandwidth=1,

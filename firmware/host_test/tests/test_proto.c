@@ -106,7 +106,7 @@ static void test_stats_hello_log_round_trip(void)
     n += csi_proto_encode_stats(buf + n, sizeof(buf) - n, &st);
     n += csi_proto_encode_hello(buf + n, sizeof(buf) - n, &he);
     n += csi_proto_encode_log(buf + n, sizeof(buf) - n, 3, "hi", 2);
-    CHECK_EQ(n, (60 + 10) + (140 + 10) + (3 + 10));
+    CHECK_EQ(n, (60 + 10) + (172 + 10) + (3 + 10));
     s_sink_t sink = {0};
     csi_proto_reader_t r;
     csi_proto_reader_init(&r, s_sink, &sink);
@@ -129,7 +129,7 @@ static void test_stats_hello_log_round_trip(void)
     CHECK_EQ(st2.extended, 1);
     csi_proto_hello_t he2;
     const uint8_t *hp = buf + 70 + 6;
-    CHECK_EQ(csi_proto_parse_hello(hp, 140, &he2), 0);
+    CHECK_EQ(csi_proto_parse_hello(hp, 172, &he2), 0);
     CHECK_MEM(he2.mac, he.mac, 6);
     CHECK_EQ(he2.uart_baud, 921600);
     CHECK(strncmp(he2.build, "test", 32) == 0);

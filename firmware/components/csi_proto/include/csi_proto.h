@@ -5,7 +5,7 @@
  * Envelope (all integers little-endian):
  *   0  u8[2] sync 0xC5 0xED | 2 u8 version (1) | 3 u8 type | 4 u16 payload length N (0..1024)
  *   6  u8[N] payload        | 6+N u32 CRC-32 (zlib) over bytes 2 .. 6+N-1
- * Payloads: CSI 34 + csi_len, STATS 60, HELLO 140, LOG 1 + text (layouts in the doc and below).
+ * Payloads: CSI 34 + csi_len, STATS 60, HELLO 172, LOG 1 + text (layouts in the doc and below).
  * STATS and HELLO grew compatibly in firmware 1.1 (fields appended: a v1.0 host reads the first
  * 52 / 64 bytes and ignores the tail); readers accept the v1.0 sizes too.
  */
@@ -31,10 +31,10 @@ extern "C" {
 #define CSI_PROTO_STATS_BASE_SIZE 52 /* firmware 1.0; the minimum a reader accepts */
 #define CSI_PROTO_STATS_SIZE 60      /* + duplicates, tx_skipped */
 #define CSI_PROTO_HELLO_BASE_SIZE 64 /* firmware 1.0; the minimum a reader accepts */
-#define CSI_PROTO_HELLO_SIZE 140     /* + status, CSI scaling, country, last error */
+#define CSI_PROTO_HELLO_SIZE 172     /* + status, CSI scaling, country, last error */
 #define CSI_PROTO_BUILD_LEN 32
 #define CSI_PROTO_COUNTRY_LEN 4
-#define CSI_PROTO_ERROR_LEN 64
+#define CSI_PROTO_ERROR_LEN 96
 
 typedef enum {
     CSI_PROTO_TYPE_CSI = 1,
@@ -97,7 +97,7 @@ typedef enum {
     CSI_STATUS_RETRYING = 2, /* a start step failed at run time: retrying with backoff */
 } csi_proto_status_t;
 
-/* HELLO payload, 140 bytes (64 from firmware 1.0). */
+/* HELLO payload, 172 bytes (64 from firmware 1.0). */
 typedef struct {
     uint8_t fw_major, fw_minor, fw_patch;
     uint8_t role;
