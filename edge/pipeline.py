@@ -117,8 +117,8 @@ class Pipeline:
         self._check_layouts(frames.meta)
         feats, valid = self.feature(frames)
         out = self.ring.push(feats, valid, frames.meta["seq"], arrival)
-        for gap in out.resets:
-            event(log, "window_reset", logging.WARNING, gap_packets=gap, reason="long gap" if gap < (1 << 20) else "seq restart")
+        for reset in out.resets:
+            event(log, "window_reset", logging.WARNING, reason="seq restart" if reset.restart else "long gap", gap_packets=reset.lost)
             self.post.reset()
         if not len(out):
             return []
