@@ -90,7 +90,7 @@ class LinkMonitor:
 
     def snapshot(self) -> dict:
         """Health fields (names carry units; see docs/data-fields.md)."""
-        out = {
+        out: dict[str, object] = {
             "packet_rate_Hz": round(self.rate_hz, 2),
             "packets_received": self.received,
             "packets_lost": self.lost,
