@@ -73,8 +73,8 @@ META_DTYPE = np.dtype(
     ]
 )
 META_FIELDS: tuple[str, ...] = META_DTYPE.names or ()  # the field names, in order
-
 _META_FIELDS = dict(META_DTYPE.fields or {})
+META_OFFSETS: dict[str, int] = {name: int(spec[1]) for name, spec in _META_FIELDS.items()}  # byte offset in a record
 
 
 def empty_meta(n: int) -> np.ndarray:
