@@ -23,13 +23,14 @@ from pathlib import Path
 
 from csi_edge.config import Config
 from csi_edge.errors import CsiEdgeError, UsageError
-from csi_edge.health import HealthClock, status_line, utc_iso
+from csi_edge.health import HealthClock, status_line
 from csi_edge.logs import event
 from csi_edge.model.runtime import LoadedModel, default_model_path
 from csi_edge.pipeline import Pipeline
 from csi_edge.publish.base import Fanout, Publisher
 from csi_edge.sdnotify import Notifier
 from csi_edge.source import Source, SourceClosed, open_source, parse_spec
+from csi_edge.timefmt import utc_iso
 
 log = logging.getLogger("csi_edge.daemon")
 

@@ -2,7 +2,7 @@
 
 - `models/NAME`, `NAME.json`, `NAME.onnx`: the card's summary (classes, input, feature, scaler,
   training data, per-part metrics) and whether the ONNX file matches its sha256;
-- a session directory: the capture tool's summary (`csi_edge.tools.capture.info`);
+- a session directory: the session summary (`csi_edge.session.info`);
 - any other file: decoded with the one decoder (`csi_edge.importers.load_log`): packets,
   duration, subcarrier layouts, CSI lengths, RSSI, decode errors.
 `--json` prints one JSON object instead. Never imports torch.
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 def main(args) -> int:
     path = Path(args.path)
     if path.is_dir() and (path / "manifest.json").exists():
-        from csi_edge.tools.capture.info import format_info, session_info
+        from csi_edge.session.info import format_info, session_info
 
         info = session_info(path)
         print(json.dumps(info, default=str) if args.json else format_info(info))

@@ -16,13 +16,14 @@ from csi_edge.decoder import StreamDecoder
 from csi_edge.errors import ModelMismatchError
 from csi_edge.features import packet_feature
 from csi_edge.frames import FrameBatch
-from csi_edge.health import LatencyStats, utc_iso
+from csi_edge.health import LatencyStats
 from csi_edge.link import LinkMonitor
 from csi_edge.logs import event
 from csi_edge.model.card import check_stream
 from csi_edge.model.postprocess import PostProcessor
 from csi_edge.model.preprocess import prepare
 from csi_edge.model.runtime import LoadedModel
+from csi_edge.timefmt import utc_iso
 from csi_edge.window import WindowRing
 
 log = logging.getLogger("csi_edge.pipeline")

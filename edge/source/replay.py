@@ -20,21 +20,12 @@ import numpy as np
 
 from csi_edge.decoder import StreamDecoder
 from csi_edge.errors import DataError
+from csi_edge.session.rawlog import is_raw_log, read_stream_bytes
+from csi_edge.session.reader import read_stream
 from csi_edge.source.base import Source, SourceClosed
 
 CHUNK = 1 << 16
 PACED_CHUNK = 1024  # ~6 binary frames: ~60 ms granularity at 100 Hz
-
-
-def _is_session_raw_log(path: Path) -> bool:
-    """A capture session's raw.bin (records around the bytes; see docs/session-format.md)."""
-    from csi_edge.tools.capture.rawlog import FILE_HEADER
-
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(len(FILE_HEADER)) == FILE_HEADER
-    except OSError:
-        return False
 
 
 class ReplaySource(Source):
@@ -42,13 +33,9 @@ class ReplaySource(Source):
         self.name = f"replay:{target}"
         path = Path(target)
         self._fh: typing.BinaryIO
-        if path.is_dir():  # a capture session: replay the byte stream its raw log holds
-            from csi_edge.tools.capture.session import read_stream
-
+        if path.is_dir():  # a capture session: replay the byte stream its raw log holds (read-only)
             self._fh = io.BytesIO(read_stream(path))
-        elif _is_session_raw_log(path):
-            from csi_edge.tools.capture.rawlog import read_stream_bytes
-
+        elif is_raw_log(path):
             self._fh = io.BytesIO(read_stream_bytes(path))
         else:
             try:

@@ -15,7 +15,7 @@ from capture_support import run_cli, sim_file, truth_segments
 from csi_edge.decoder import decode_bytes
 from csi_edge.features import amplitude
 from csi_edge.frames import FrameBatch
-from csi_edge.tools.capture.session import read_session, read_stream
+from csi_edge.session import load_session, read_stream
 
 SECONDS, SEED = 60, 15  # empty, walking, sitting
 
@@ -62,7 +62,7 @@ def test_3do_csv_reads_back_through_the_3do_importer_with_identical_amplitudes_a
 
     imported = importers.load_3do(csv_path)
     assert imported.bad_rows == 0 and len(imported.frames) == len(truth)
-    ours, valid = amplitude(read_session(out).frames)
+    ours, valid = amplitude(load_session(out).frames)
     theirs, valid_3do = amplitude(imported.frames)
     assert valid.all() and valid_3do.all()
     assert np.array_equal(ours, theirs)
@@ -107,7 +107,7 @@ def test_attach_trajectory_interpolates_linearly_and_reports_coverage(recorded, 
     track = tmp_path / "track.csv"
     track.write_text("timestamp,x,y,z\n" + "".join(f"{v:.9f},{v:.9f},{2 * v:.9f},1.5\n" for v in t))
     text = run_cli("capture", "attach-trajectory", out, track, "--offset", "-5").stdout
-    sess = read_session(out)
+    sess = load_session(out)
     rows = np.genfromtxt(out / "trajectory.csv", delimiter=",", names=True)
     clock = rows["t_s"]
     inside = (clock >= 5.0) & (clock <= t[-1] - 5.0)

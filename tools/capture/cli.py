@@ -96,7 +96,7 @@ def _record(args) -> int:
 
 
 def _info(args) -> int:
-    from csi_edge.tools.capture.info import format_info, session_info
+    from csi_edge.session.info import format_info, session_info
 
     info = session_info(args.session)
     print(json.dumps(info) if args.json else format_info(info))

@@ -7,11 +7,10 @@ import sys
 from csi_edge.config import load_config
 from csi_edge.errors import UsageError
 from csi_edge.source import open_source
-from csi_edge.tools.capture import session as s
 from csi_edge.tools.capture.cli import parse_tags
 from csi_edge.tools.capture.labeller import Labeller, ProtocolState
 from csi_edge.tools.capture.labels import parse_classes, parse_protocol
-from csi_edge.tools.capture.recorder import Recorder, RecordOptions
+from csi_edge.tools.capture.recorder import Recorder, RecordOptions, check_new_or_append
 from csi_edge.tools.capture.ui import PlainUI, TerminalUI
 
 
@@ -47,7 +46,7 @@ def record(args) -> int:
         notes=args.notes, protocol_spec=args.protocol, fsync_interval_s=config.capture.fsync_interval_s,
         append=args.append, max_packets=args.max_packets,
     )  # fmt: skip
-    s.check_new_or_append(opts.out, opts.append)
+    check_new_or_append(opts.out, opts.append)
     source = open_source(opts.source_spec, **_source_options(config, args.realtime))
 
     def make_labeller(log):
