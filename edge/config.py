@@ -81,6 +81,8 @@ class ModelConfig:
     hysteresis: float = key(0.1, "a new activity must beat the current one by this probability margin", lo=0.0, hi=1.0)
     position_smoothing: float = key(0.5, "EMA weight of the newest position (1 = no smoothing)", lo=0.01, hi=1.0)
     presence_threshold: float = key(0.5, "presence when 1 - p(empty) reaches this", lo=0.0, hi=1.0)
+    position_skill_ratio: float = key(0.8, "publish positions only from a model whose measured position RMSE is at most this "
+                                      "fraction of the constant baseline's (its card's position skill)", lo=0.0, hi=1.0)
 
 
 @dataclass(frozen=True)

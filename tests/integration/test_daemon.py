@@ -81,9 +81,14 @@ def test_end_to_end_state_discovery_and_clean_shutdown(tmp_path, mosquitto, subs
     assert [s["seq"] for s in states] == list(range(states[0]["seq"], states[0]["seq"] + len(states)))
     availability = [p for t, p, _ in got if t.endswith("/availability")]
     assert availability[0] == b"online" and availability[-1] == b"offline"
-    configs = {t: json.loads(p) for t, p, _ in got if t.startswith("homeassistant/") and t.endswith("/config")}
+    discovery = [(t, p) for t, p, _ in got if t.startswith("homeassistant/") and t.endswith("/config")]
+    configs = {t: json.loads(p) for t, p in discovery if p}
+    removed = {t for t, p in discovery if not p}  # entities this model does not publish
     components = Counter(t.split("/")[1] for t in configs)
-    assert components["binary_sensor"] == 1 and components["sensor"] >= 6
+    assert components["binary_sensor"] == 1 and components["sensor"] == 4
+    # neither the shipped model nor the tiny one has measured position skill: no position, no entity
+    assert removed == {f"homeassistant/sensor/csi_edge_{node}/position_{a}/config" for a in "xyz"}
+    assert all(s["position"] is None for s in states)
     for topic, cfg in configs.items():
         for field in HA_REQUIRED:
             assert cfg.get(field), f"{topic} lacks {field}"
@@ -93,7 +98,6 @@ def test_end_to_end_state_discovery_and_clean_shutdown(tmp_path, mosquitto, subs
     assert activity["device_class"] == "enum" and activity["options"] == list(states[0]["probabilities"])
     diagnostic = [c for c in configs.values() if c.get("entity_category") == "diagnostic"]
     assert {c["unit_of_measurement"] for c in diagnostic} == {"%", "Hz"}
-    assert {c["unit_of_measurement"] for t, c in configs.items() if "/position_" in t} == {"m"}
     if model_path == DEFAULT_MODEL:  # a model that knows the simulator: it must see what the simulator did
         from csi_edge.tools.sim import ACTIVITIES
 

@@ -1,8 +1,9 @@
 """The record loop: source -> raw log (lossless) + decoder (validate, count) -> labels.
 
 Each chunk is appended to raw.bin as it arrives (so nothing that arrived is lost, even if it
-does not decode). Stored chunks are decoded together every DECODE_INTERVAL_S, and always
-before a keypress is applied, so a key never relabels packets that arrived before it; the
+does not decode). Stored chunks are decoded together every DECODE_INTERVAL_S (every read for a
+paced source, a real-time replay, which then waits in `pace` until its packets are due), and
+always before a keypress is applied, so a key never relabels packets that arrived before it; the
 decoded packets are labelled and counted. Every `fsync_interval_s` the files are flushed to
 the OS and the background syncer (syncer.py) fsyncs raw.bin, then labels.jsonl, then replaces
 the manifest with the counts taken before the fsync, so a reader polling the manifest knows
@@ -201,8 +202,8 @@ class Recorder:
         if chunk:
             self.raw.append(chunk, time.time_ns(), time.monotonic_ns())
             self._pending.append(chunk)
-        if st.stop_reason is not None or now - self._last_decode >= DECODE_INTERVAL_S:
-            self.decode_pending(now)
+        if st.stop_reason is not None or now - self._last_decode >= DECODE_INTERVAL_S or self.source.paced:
+            self.decode_pending(now)  # a paced replay waits for its packets' RX time: decode each read
         if st.labeller.finished and st.stop_reason is None:
             st.stop_reason = "protocol-done"
         limit = self.opts.max_packets
@@ -229,6 +230,7 @@ class Recorder:
         if len(decoded.frames):
             st.labeller.apply(decoded.frames, st.first_packet + st.counters.packets)
             st.counters.update(decoded.frames, now)
+            self.source.pace(decoded.frames.meta)
         if decoded.stats:  # the board's own counters (queue drops, send errors, ...)
             self.manifest["board_stats"] = decoded.stats[-1].to_dict()
         for hello in decoded.hellos:
