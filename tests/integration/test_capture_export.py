@@ -40,6 +40,16 @@ def test_raw_export_and_replay_give_back_the_exact_bytes(recorded, tmp_path):
     assert read_stream(again) == stream.read_bytes()
 
 
+def test_realtime_replay_records_every_packet_paced_by_the_recorders_own_decode(tmp_path):
+    stream, truth = sim_file(tmp_path, "short.bin", 1.5, 3, activity="walking")
+    out = tmp_path / "paced"
+    run_cli("capture", "record", "--source", f"replay:{stream}", "--realtime", "--out", out, "--label", "walking")
+    assert read_stream(out) == stream.read_bytes()
+    sess = load_session(out)
+    assert sess.frames.meta["seq"].tolist() == [int(r["seq"]) for r in truth]
+    assert set(sess.labels.tolist()) == {"walking"}
+
+
 def test_3do_csv_reads_back_through_the_3do_importer_with_identical_amplitudes_and_labels(tmp_path):
     """A person who sits, then lies (seed 17, no empty room: 3DO rows need a position): the
     truth positions become the session's trajectory (one track point per packet, on the
