@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== firmware host tests (ctest)"
 bash firmware/host_test/run.sh
-echo "== lint (ruff) and types (mypy, the csi_edge core)"
+echo "== lint (ruff), types (mypy, the csi_edge core) and layering (import-linter)"
 .venv/bin/ruff check edge tools tests
 .venv/bin/mypy
+bash scripts/lint_imports.sh
 echo "== python tests (pytest)"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
