@@ -36,7 +36,7 @@ def register(subparsers) -> None:
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (bounded runs, tests)")
     p.add_argument("--check-config", action="store_true", help="validate the configuration and the model, then exit")
     p.add_argument("--print-config", action="store_true", help="print the effective configuration as TOML and exit")
-    p.set_defaults(func=main)
+    p.set_defaults(func=run)
 
 
 def overrides_from_args(args) -> dict:
@@ -52,7 +52,7 @@ def overrides_from_args(args) -> dict:
     return out
 
 
-def main(args) -> int:
+def run(args) -> int:
     from csi_edge.errors import UsageError
 
     if args.seconds is not None and args.seconds <= 0:

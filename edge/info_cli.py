@@ -23,10 +23,10 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--config", metavar="FILE", help="configuration whose [model] position_skill_ratio decides whether "
                    "a model's positions are published (default /etc/csi-edge/config.toml if present)")
-    p.set_defaults(func=main)
+    p.set_defaults(func=run)
 
 
-def main(args) -> int:
+def run(args) -> int:
     path = Path(args.path)
     if path.is_dir() and (path / "manifest.json").exists():
         from csi_edge.session.info import format_info, session_info
