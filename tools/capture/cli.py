@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from csi_edge.errors import UsageError
+from csi_edge.source.base import SOURCES
 
 
 def register(subparsers) -> None:
@@ -62,7 +63,8 @@ def _register_record(sub) -> None:
     p = sub.add_parser("record", help="record a session from a board, the simulator or a replay",
                        description="Record into a new session directory. Interactive (keys switch labels) when "
                                    "stdin is a terminal and no --protocol is given.")  # fmt: skip
-    p.add_argument("--source", help="sim | serial:PATH | replay:PATH (default: [source] spec)")
+    p.add_argument("--source", help=f"KIND[:TARGET], KIND one of {', '.join(SOURCES)}, e.g. sim, serial:PATH, replay:PATH "
+                   "(default: [source] spec)")
     p.add_argument("--out", required=True, type=Path, help="session directory (new, or existing with --append)")
     p.add_argument("--protocol", help='scripted labels, e.g. "walking:300,pause:10,sitting:300" (s; "500p" = packets)')
     p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
