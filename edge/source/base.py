@@ -26,6 +26,7 @@ SOURCES: dict[str, str] = {
     "serial": "csi_edge.source.serial_port:SerialSource",
     "replay": "csi_edge.source.replay:ReplaySource",
     "sim": "csi_edge.tools.sim.source:SimSource",
+    "udp": "csi_edge.source.udp:UdpSource",
 }
 
 
