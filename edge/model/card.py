@@ -191,7 +191,8 @@ def card_paths(path: str | Path) -> tuple[Path, Path]:
 def _skill(data: dict | None) -> Skill | None:
     if data is None:
         return None
-    rest = {k: v for k, v in data.items() if k not in ("rmse_m", "baseline_rmse_m", "measured_on")}
+    rest = {k: v for k, v in data.items() if k not in ("rmse_m", "baseline_rmse_m", "measured_on", "details")}
+    rest = {**(data.get("details") or {}), **rest}  # `details` as dataclasses.asdict writes it
     return Skill(float(data["rmse_m"]), float(data["baseline_rmse_m"]), str(data.get("measured_on") or ""), rest)
 
 

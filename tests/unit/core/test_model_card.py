@@ -93,3 +93,14 @@ def test_position_head_helper_matches_the_contract():
                            "units": "m", "baseline": [1.0, 2.0, 3.0],
                            "skill": {"rmse_m": 0.4, "baseline_rmse_m": 1.0, "measured_on": "validation"}}
     assert dataclasses.replace(h, skill=None).to_dict()["skill"] is None
+
+
+def test_card_written_by_dataclasses_asdict_reads_back_the_same(tmp_path):
+    """Training checkpoints store dataclasses.asdict(card); it must load back unchanged."""
+    from csi_edge.model.card import _from_dict
+
+    card, _ = load_card(REPO / "models" / "default")
+    pos = dataclasses.replace(card.head("position"), baseline=(1.0, 2.0, 3.0), skill=Skill(0.5, 1.0, "validation", {"per_day": {}}))
+    card = dataclasses.replace(card, heads=(card.heads[0], pos))
+    assert _from_dict(dataclasses.asdict(card), "checkpoint") == card
+    assert _from_dict(json.loads(card.to_json()), "card") == card
