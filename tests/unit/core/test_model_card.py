@@ -104,3 +104,15 @@ def test_card_written_by_dataclasses_asdict_reads_back_the_same(tmp_path):
     card = dataclasses.replace(card, heads=(card.heads[0], pos))
     assert _from_dict(dataclasses.asdict(card), "checkpoint") == card
     assert _from_dict(json.loads(card.to_json()), "card") == card
+
+
+def test_info_prints_the_heads_and_the_position_skill(capsys):
+    from csi_edge.cli import main
+
+    assert main(["info", str(REPO / "models" / "default")]) == 0
+    out = capsys.readouterr().out
+    assert "position_skill: no measured position skill: positions are not published" in out
+    assert "position (vector: x, y, z m) <- position" in out
+    assert main(["info", str(REPO / "models" / "default"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["publishes_position"] is False and info["classes"] == ["empty", "lying", "sitting", "walking"]
