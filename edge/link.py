@@ -22,6 +22,9 @@ from csi_edge.frames import FFT_GAIN_UNKNOWN, FrameBatch
 from csi_edge.protocol import Hello, Stats
 from csi_edge.seq import SeqKind, SeqSteps, classify
 
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_STEPS = classify(None, _NO_ROWS)  # an empty batch (its `last` is never read)
+
 
 class LinkMonitor:
     def __init__(self, rate_window_s: float = 5.0) -> None:
@@ -39,8 +42,8 @@ class LinkMonitor:
         self.board_stats: Stats | None = None
         self.hello: Hello | None = None
         self.decode_errors: Counter[str] = Counter()
-        self.seq_rows = np.zeros(0, dtype=np.int64)  # rows of the latest batch that carry a seq ...
-        self.seq_steps: SeqSteps = classify(None, self.seq_rows)  # ... and how each was classified
+        self.seq_rows = _NO_ROWS  # rows of the latest batch that carry a seq ...
+        self.seq_steps: SeqSteps = _NO_STEPS  # ... and how each was classified
         self._rate: deque[tuple[float, int]] = deque()
         self._rate_window = rate_window_s
 
@@ -54,10 +57,11 @@ class LinkMonitor:
         self._rate.append((now, n))
         while self._rate and self._rate[0][0] < now - self._rate_window:
             self._rate.popleft()
+        if n == 0:
+            self.seq_rows, self.seq_steps = _NO_ROWS, _NO_STEPS
+            return
         meta = frames.meta
         self._count_seq(meta["seq"])
-        if n == 0:
-            return
         self.received += n
         self.rssi_dBm = float(meta["rssi"].mean())
         self.noise_floor_dBm = float(meta["noise_floor"].mean())

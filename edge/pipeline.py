@@ -30,6 +30,7 @@ from csi_edge.window import WindowOutput, WindowRing
 
 log = logging.getLogger("csi_edge.pipeline")
 _EMPTY_FRAMES = FrameBatch.empty()
+_NO_META = empty_meta(0)
 
 
 class Pipeline:
@@ -47,7 +48,7 @@ class Pipeline:
         self.results = 0
         self.frames = 0
         self.last_activity: str | None = None
-        self.decoded_meta = empty_meta(0)  # packets the latest feed/finish decoded (for pacing)
+        self.decoded_meta = _NO_META  # packets the latest feed/finish decoded (for pacing)
         self._layouts_ok: set[int] = set()
         self.coalescer = Coalescer()
         self._last_meta: np.ndarray | None = None
@@ -111,7 +112,7 @@ class Pipeline:
 
     def _process(self, decoded: Decoded | None, arrival: float) -> list[WindowResult]:
         if decoded is None:
-            self.decoded_meta = empty_meta(0)
+            self.decoded_meta = _NO_META
             self.link.update(_EMPTY_FRAMES, arrival)
             return []
         frames = decoded.frames
