@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from daemon_harness import REPO, DaemonProcess, PtyBoard
 
+from csi_edge.model.card import load_card, publishes_position
+
 pytestmark = pytest.mark.timeout(120)
 
 STATE_SCHEMA = {
@@ -85,10 +87,15 @@ def test_end_to_end_state_discovery_and_clean_shutdown(tmp_path, mosquitto, subs
     configs = {t: json.loads(p) for t, p in discovery if p}
     removed = {t for t, p in discovery if not p}  # entities this model does not publish
     components = Counter(t.split("/")[1] for t in configs)
-    assert components["binary_sensor"] == 1 and components["sensor"] == 4
-    # neither the shipped model nor the tiny one has measured position skill: no position, no entity
-    assert removed == {f"homeassistant/sensor/csi_edge_{node}/position_{a}/config" for a in "xyz"}
-    assert all(s["position"] is None for s in states)
+    position_topics = {f"homeassistant/sensor/csi_edge_{node}/position_{a}/config" for a in "xyz"}
+    if publishes_position(load_card(model_path)[0], 0.8):  # measured skill: Position x/y/z sensors
+        assert components["sensor"] == 7 and not removed
+        assert {configs[t]["unit_of_measurement"] for t in position_topics} == {"m"}
+    else:  # no measured position skill: no position in any message, no entity for it
+        assert components["sensor"] == 4 and removed == position_topics
+        assert all(s["position"] is None for s in states)
+    assert components["binary_sensor"] == 1
+    assert all(s["position"] is None for s in states if s["presence"] is False)
     for topic, cfg in configs.items():
         for field in HA_REQUIRED:
             assert cfg.get(field), f"{topic} lacks {field}"

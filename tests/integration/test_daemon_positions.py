@@ -1,6 +1,6 @@
 """Publish only what carries information: positions need measured skill and presence (issue 12).
 
-- A model without measured position skill (the shipped schema-1 card, a tiny model) publishes
+- A model without measured position skill (e.g. the shipped schema-1 card, a tiny model) publishes
   `position: null` in every state message, and Home Assistant discovery has no position
   entity for it; one left by a previous model with skill is removed (real mosquitto).
 - A model whose card declares position skill better than the constant baseline publishes a
@@ -74,7 +74,8 @@ def test_positions_only_from_a_model_with_skill_and_only_while_someone_is_there(
     assert len(present) > 50 and len(empty) > 50  # the model saw both
     assert all(s["position"] is None for s in empty)
     assert all(set(s["position"]) == {"x", "y", "z"} for s in present)
-    unskilled = states(run_daemon("--source", f"replay:{mixed_room}", "--model", str(DEFAULT), "--no-mqtt", "--jsonl", "-"))
+    no_skill = with_skill(DEFAULT, tmp_path / "no-skill", None)  # the same network, skill not measured
+    unskilled = states(run_daemon("--source", f"replay:{mixed_room}", "--model", str(no_skill), "--no-mqtt", "--jsonl", "-"))
     assert len(unskilled) == len(got) and all(s["position"] is None for s in unskilled)
     assert [s["presence"] for s in unskilled] == [s["presence"] for s in got]  # only the position differs
 

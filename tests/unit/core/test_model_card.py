@@ -23,14 +23,28 @@ from csi_edge.model.card import (
 REPO = Path(__file__).resolve().parents[3]
 
 
-def test_shipped_schema_1_card_loads_as_two_heads_without_skill():
-    raw = json.loads((REPO / "models" / "default.json").read_text())
-    assert raw["schema"] == "csi-edge/model-card/1"
+def schema_1_copy(tmp_path) -> Path:
+    """The shipped network with a schema-1 card (as models/default.json was written before heads)."""
+    card, onnx = load_card(REPO / "models" / "default")
+    shutil.copy(onnx, tmp_path / "old.onnx")
+    data = {k: v for k, v in card.to_dict().items() if k != "heads"}
+    data.update(schema="csi-edge/model-card/1", name="old", onnx_file="old.onnx", classes=list(card.classes),
+                outputs=["class_logits", "position"], position_units="m")
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    return tmp_path / "old"
+
+
+def test_the_shipped_model_loads():
     card, _ = load_card(REPO / "models" / "default")
+    assert card.schema == SCHEMA and card.head("activity") is not None
+
+
+def test_schema_1_card_loads_as_two_heads_without_skill(tmp_path):
+    card, _ = load_card(schema_1_copy(tmp_path))
     assert card.schema == SCHEMA
     assert [(h.name, h.kind, h.output) for h in card.heads] == [("activity", "classes", "class_logits"),
                                                                  ("position", "vector", "position")]
-    assert card.classes == tuple(raw["classes"]) and card.outputs == ("class_logits", "position")
+    assert card.classes == ("empty", "lying", "sitting", "walking") and card.outputs == ("class_logits", "position")
     pos = card.head("position")
     assert pos.components == ("x", "y", "z") and pos.units == "m" and pos.baseline is None and pos.skill is None
     assert not publishes_position(card, 0.8)
@@ -106,13 +120,14 @@ def test_card_written_by_dataclasses_asdict_reads_back_the_same(tmp_path):
     assert _from_dict(json.loads(card.to_json()), "card") == card
 
 
-def test_info_prints_the_heads_and_the_position_skill(capsys):
+def test_info_prints_the_heads_and_the_position_skill(tmp_path, capsys):
     from csi_edge.cli import main
 
-    assert main(["info", str(REPO / "models" / "default")]) == 0
+    model = schema_1_copy(tmp_path)
+    assert main(["info", str(model)]) == 0
     out = capsys.readouterr().out
     assert "position_skill: no measured position skill: positions are not published" in out
     assert "position (vector: x, y, z m) <- position" in out
-    assert main(["info", str(REPO / "models" / "default"), "--json"]) == 0
+    assert main(["info", str(model), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["publishes_position"] is False and info["classes"] == ["empty", "lying", "sitting", "walking"]
