@@ -21,7 +21,7 @@ import struct
 import zlib
 
 from csi_edge import protocol as p
-from csi_edge.link import SEQ_MOD
+from csi_edge.seq import SEQ_MOD
 
 _ENV = struct.Struct("<BBHI")  # version, type, length, then the CSI payload's first field: seq
 _CRC = struct.Struct("<I")

@@ -15,19 +15,20 @@ Keys (N frames):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from csi_edge.errors import DataError
 from csi_edge.features import amplitude
-from csi_edge.frames import META_DTYPE, FrameBatch
+from csi_edge.frames import META_DTYPE, META_FIELDS, FrameBatch
 
 
 def save_frames(path: str | Path, frames: FrameBatch, extra: dict[str, np.ndarray] | None = None) -> None:
     """Write `frames` (and per-frame `extra` arrays) to `path` (.npz, compressed)."""
     amp, valid = amplitude(frames)
     amp[~valid] = np.nan
-    arrays = {name: frames.meta[name] for name in META_DTYPE.names}
+    arrays: dict[str, Any] = {name: frames.meta[name] for name in META_FIELDS}  # Any: numpy's stub types **kwds like allow_pickle
     arrays.update(csi=frames.csi, amplitude=amp.astype(np.float32))
     for key, value in (extra or {}).items():
         if key in arrays or len(value) != len(frames):
@@ -43,11 +44,11 @@ def load_frames(path: str | Path) -> tuple[FrameBatch, dict[str, np.ndarray]]:
             data = {key: npz[key] for key in npz.files}
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: not a frames NPZ file ({exc})") from None
-    missing = [name for name in (*META_DTYPE.names, "csi") if name not in data]
+    missing = [name for name in (*META_FIELDS, "csi") if name not in data]
     if missing:
         raise DataError(f"{path}: not a frames NPZ file (missing {', '.join(missing[:3])})")
     meta = np.zeros(len(data["csi"]), dtype=META_DTYPE)
-    for name in META_DTYPE.names:
+    for name in META_FIELDS:
         meta[name] = data.pop(name)
     csi = data.pop("csi").astype(np.int8, copy=False)
     data.pop("amplitude", None)

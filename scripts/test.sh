@@ -15,8 +15,9 @@ if [ -d ../shared ]; then
 else
   echo "check-firmware SKIPPED: ../shared (the ESP-IDF header trees) is absent beside this checkout"
 fi
-echo "== lint (ruff) and types (mypy, the csi_edge core)"
+echo "== lint (ruff), types (mypy, the csi_edge core) and layering (import-linter)"
 .venv/bin/ruff check edge tools tests
 .venv/bin/mypy
+bash scripts/lint_imports.sh
 echo "== python tests (pytest)"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -37,11 +37,11 @@ from csi_edge.decoder.text_kernel import (
     scan_region,
 )
 from csi_edge.decoder.text_layout import FLOAT_COLUMNS, LAYOUTS_BY_WIDTH, META_COLUMNS, Layout
-from csi_edge.frames import META_DTYPE, FrameBatch, empty_meta
+from csi_edge.frames import META_DTYPE, META_FIELDS, META_OFFSETS, FrameBatch, empty_meta
 
 MIN_ROW_BYTES = 16  # `CSI_DATA,` + a column + `,[1 2]` and a LF: no kernel row is shorter
 # META integer fields a text column can fill, in META_DTYPE order.
-INT_FIELDS = tuple(name for name in META_DTYPE.names if name in {v for v in META_COLUMNS.values() if v})
+INT_FIELDS = tuple(name for name in META_FIELDS if name in {v for v in META_COLUMNS.values() if v})
 
 
 def available() -> bool:
@@ -136,7 +136,7 @@ def _layout_spec(layout: Layout):
 
 _SPECS: dict = {}
 _TEMPLATE = empty_meta(1).view(np.uint8).copy()  # a record of unknowns, copied into each row first
-_RECORD = np.array([(META_DTYPE.fields[name][1], META_DTYPE[name].itemsize) for name in INT_FIELDS + ("mac",)], dtype=np.int64)
+_RECORD = np.array([(META_OFFSETS[name], META_DTYPE[name].itemsize) for name in INT_FIELDS + ("mac",)], dtype=np.int64)
 
 
 def _specs(header: Layout | None) -> _Specs:
