@@ -23,6 +23,7 @@ import socket
 import time
 from pathlib import Path
 
+from csi_edge.commands import Commands
 from csi_edge.config import Config
 from csi_edge.daemon_link import Link
 from csi_edge.errors import CsiEdgeError, UsageError
@@ -66,6 +67,7 @@ class Daemon:
         self.reload_requested = False
         self.exit_reason = ""
         self.links: list[Link] = []
+        self.commands = Commands()  # from MQTT, the web view, signals; run on the loop thread
 
     # lifecycle -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -73,6 +75,7 @@ class Daemon:
         self.links = [Link(self.cfg.source.spec, self.cfg, model, self.node, self.seconds)]
         self.publishers = build_publishers(self.cfg, self.node)
         self.publishers.model_changed(self.links[0].pipeline.fields)
+        self.publishers.accept_commands(self.commands)
         self.publishers.start()
         try:
             for link in self.links:
@@ -105,6 +108,7 @@ class Daemon:
         while not self.stop_requested:
             if self.reload_requested:
                 self._reload()
+            self.commands.run_pending()
             for link in self.links:
                 if not link.ended:
                     self._publish(link.step(timeout))
@@ -132,6 +136,8 @@ class Daemon:
         health = {"time": utc_iso(), "node": self.node, "uptime_s": round(uptime_s, 1), **link.health()}
         health.setdefault("broker_connected", None)
         health.update(self.publishers.status())
+        if self.commands.counts:
+            health["commands"] = self.commands.status()
         self.publishers.health(health)
         self.notifier.status(status_line(health))
         event(log, "health", rate_Hz=health["packet_rate_Hz"], loss_percent=health["loss_percent"],

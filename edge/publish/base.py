@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
+    from csi_edge.commands import Commands
     from csi_edge.config import Config
     from csi_edge.results import StateFields
 
@@ -53,6 +54,10 @@ class Publisher(abc.ABC):
 
     def model_changed(self, fields: StateFields) -> None:  # noqa: B027
         """The model changed: the state messages now carry `fields`."""
+
+    def accept_commands(self, commands: Commands) -> None:  # noqa: B027
+        """A publisher that can receive commands (an MQTT command topic, the web view) puts
+        them into `commands` (thread-safe); the daemon runs them on its loop thread."""
 
     def pump(self) -> None:  # noqa: B027
         """Move queued messages along (called on every loop iteration)."""
@@ -101,6 +106,10 @@ class Fanout(Publisher):
     def model_changed(self, fields: StateFields) -> None:
         for p in self.publishers:
             p.model_changed(fields)
+
+    def accept_commands(self, commands: Commands) -> None:
+        for p in self.publishers:
+            p.accept_commands(commands)
 
     def pump(self) -> None:
         for p in self.publishers:
