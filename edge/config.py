@@ -47,8 +47,8 @@ def key(default, doc: str, *, lo=None, hi=None, choices=None, pattern=None, secr
 class SourceConfig:
     """Where the byte stream comes from."""
 
-    spec: str = key("sim", "source: `sim`, `serial:PATH`, `serial:usb` (match by usb_vid_pid/usb_serial), `replay:PATH` or "
-                    "`udp:[HOST:]PORT`")
+    spec: str = key("", "source: `serial:PATH`, `serial:usb` (match by usb_vid_pid/usb_serial), `replay:PATH`, "
+                    "`udp:[HOST:]PORT` or `sim` (simulated boards); required by `run` and `capture record`")
     baud: int = key(921600, "serial baud rate (ignored by USB-Serial-JTAG, used by UART adapters)", lo=1200, hi=12_000_000)
     usb_vid_pid: str = key("303a:1001", "USB VID:PID matched by `serial:usb` (Espressif USB-Serial-JTAG)", pattern=r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}")
     usb_serial: str = key("", "USB serial number matched by `serial:usb` (empty: any)")
@@ -105,7 +105,10 @@ class MqttConfig:
     host: str = key("localhost", "broker host name or address")
     port: int = key(1883, "broker TCP port", lo=1, hi=65535)
     username: str = key("", "user name (empty: anonymous)")
-    password: str = key("", "password", secret=True)
+    password: str = key("", "password; better kept out of this file: `password_file` or the CSI_EDGE_MQTT_PASSWORD "
+                        "environment variable", secret=True)
+    password_file: str = key("", "file whose first line is the password (readable by the service user only); used when "
+                             "`password` is empty")
     client_id: str = key("", "MQTT client id (empty: csi-edge-NODE)")
     qos: int = key(1, "QoS of state and health messages", lo=0, hi=2)
     keepalive_s: int = key(30, "MQTT keepalive, seconds", lo=5, hi=3600)
@@ -119,6 +122,12 @@ class MqttConfig:
     queue_size: int = key(10_000, "results kept while the broker is away (oldest dropped first, counted)", lo=1, hi=10_000_000)
     max_inflight: int = key(20, "messages handed to the client library and not yet acknowledged", lo=1, hi=1000)
     shutdown_flush_s: float = key(5.0, "at shutdown, wait this long for queued results to reach the broker", lo=0.0, hi=300.0)
+    reconnect_min_s: float = key(0.5, "first delay before reconnecting to the broker, seconds (doubles after each failure)",
+                                 lo=0.1, hi=60.0)
+    reconnect_max_s: float = key(5.0, "longest delay between reconnect attempts, seconds: a broker back after an outage "
+                                 "is found within this", lo=0.5, hi=3600.0)
+    warn_every_s: float = key(60.0, "a broker that stays unreachable is logged at the first failure, then at most this often",
+                              lo=1.0, hi=86400.0)
 
 
 @dataclass(frozen=True)
@@ -213,30 +222,32 @@ def _did_you_mean(word: str, options) -> str:
 
 
 def coerce(spec: KeySpec, value, where: str):
-    """Check one value against its key; return it in the key's type or raise ConfigError."""
+    """Check one value against its key; return it in the key's type or raise ConfigError.
+    The value of a secret key (the password) is never put into a message."""
     label = f"{where}: [{spec.section}] {spec.name}"
+    got = f"a {type(value).__name__}, value not shown" if spec.secret else repr(value)
     if spec.type is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{label} must be true or false (got {value!r})")
+            raise ConfigError(f"{label} must be true or false (got {got})")
     elif spec.type is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{label} must be an integer (got {value!r})")
+            raise ConfigError(f"{label} must be an integer (got {got})")
     elif spec.type is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{label} must be a number (got {value!r})")
+            raise ConfigError(f"{label} must be a number (got {got})")
         value = float(value)
     elif spec.type is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{label} must be a string (got {value!r})")
+            raise ConfigError(f"{label} must be a string (got {got})")
     else:  # list[str]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{label} must be a list of strings (got {value!r})")
+            raise ConfigError(f"{label} must be a list of strings (got {got})")
     if spec.lo is not None and not (spec.lo <= value <= spec.hi):
-        raise ConfigError(f"{label} must be {spec.lo}..{spec.hi} (got {value!r})")
+        raise ConfigError(f"{label} must be {spec.lo}..{spec.hi} (got {got})")
     if spec.choices is not None and value not in spec.choices:
-        raise ConfigError(f"{label} must be one of {', '.join(spec.choices)} (got {value!r})")
+        raise ConfigError(f"{label} must be one of {', '.join(spec.choices)} (got {got})")
     if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
-        raise ConfigError(f"{label} has a bad format (got {value!r}, expected {spec.pattern})")
+        raise ConfigError(f"{label} has a bad format (got {got}, expected {spec.pattern})")
     return value
 
 
@@ -266,7 +277,8 @@ def parse_override(text: str) -> tuple[str, str, object]:
     path, sep, raw = text.partition("=")
     section, dot, name = path.strip().partition(".")
     if not sep or not dot:
-        raise ConfigError(f"--set {text!r}: expected section.key=value, e.g. --set mqtt.port=1884")
+        shown = "..." if "pass" in text.lower() else repr(text)  # never echo a password
+        raise ConfigError(f"--set {shown}: expected section.key=value, e.g. --set mqtt.port=1884")
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -332,25 +344,38 @@ def _cross_checks(v: dict, where: str) -> list[str]:
         errors.append(f"{where}: [mqtt] cert_file and key_file must be given together")
     if (v["mqtt"]["ca_file"] or v["mqtt"]["cert_file"]) and not v["mqtt"]["tls"]:
         errors.append(f"{where}: [mqtt] ca_file/cert_file need tls = true")
-    if v["mqtt"]["password"] and not v["mqtt"]["username"]:
+    if v["mqtt"]["reconnect_min_s"] > v["mqtt"]["reconnect_max_s"]:
+        errors.append(f"{where}: [mqtt] reconnect_min_s must be <= reconnect_max_s ({v['mqtt']['reconnect_max_s']})")
+    if (v["mqtt"]["password"] or v["mqtt"]["password_file"]) and not v["mqtt"]["username"]:
         errors.append(f"{where}: [mqtt] password needs a username")
     return errors
 
 
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ***: `mqtt://edge:***@host:1883`."""
+    return re.sub(r"(//[^/@:]*:)[^/]*@", r"\1***@", url)
+
+
 def parse_mqtt_url(url: str) -> dict:
-    """`mqtt://[user[:pass]@]HOST[:PORT]` or `mqtts://...` -> {"mqtt.host": ..., ...} overrides."""
+    """`mqtt://[user[:pass]@]HOST[:PORT]` or `mqtts://...` -> {"mqtt.host": ..., ...} overrides.
+    Messages show the URL without its password."""
     from urllib.parse import unquote, urlsplit
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-        raise ConfigError(f"--mqtt {url!r}: expected mqtt://HOST:PORT (or mqtts:// for TLS)")
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        raise ConfigError(f"--mqtt {shown!r}: expected mqtt://HOST:PORT (or mqtts:// for TLS)") from None
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not hostname:
+        raise ConfigError(f"--mqtt {shown!r}: expected mqtt://HOST:PORT (or mqtts:// for TLS)")
     try:
         port = parts.port
     except ValueError:
-        got = parts.netloc.rsplit(":", 1)[-1]
-        raise ConfigError(f"--mqtt {url!r}: [mqtt] port must be 1..65535 (got {got})") from None
+        got = parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[-1]
+        raise ConfigError(f"--mqtt {shown!r}: [mqtt] port must be 1..65535 (got {got})") from None
     tls = parts.scheme in ("mqtts", "ssl")
-    out = {"mqtt.host": parts.hostname, "mqtt.tls": tls, "mqtt.enabled": True}
+    out: dict[str, object] = {"mqtt.host": hostname, "mqtt.tls": tls, "mqtt.enabled": True}
     out["mqtt.port"] = port if port is not None else (8883 if tls else 1883)
     if parts.username:
         out["mqtt.username"] = unquote(parts.username)

@@ -28,7 +28,7 @@ from csi_edge.config import Config
 from csi_edge.daemon_link import Link
 from csi_edge.errors import CsiEdgeError, UsageError
 from csi_edge.health import HealthClock, status_line
-from csi_edge.logs import event
+from csi_edge.logs import event, log_errors
 from csi_edge.model.runtime import LoadedModel, default_model_path
 from csi_edge.publish.base import build_publishers
 from csi_edge.results import WindowResult, state_payload
@@ -136,6 +136,10 @@ class Daemon:
         health = {"time": utc_iso(), "node": self.node, "uptime_s": round(uptime_s, 1), **link.health()}
         health.setdefault("broker_connected", None)
         health.update(self.publishers.status())
+        errors = health.setdefault("output_errors", {})
+        for output, count in (("log", log_errors()), ("sd_notify", self.notifier.errors)):
+            if count:
+                errors[output] = count
         if self.commands.counts:
             health["commands"] = self.commands.status()
         self.publishers.health(health)

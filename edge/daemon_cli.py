@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from csi_edge.config import describe_keys, load_config, parse_mqtt_url, to_toml
+from csi_edge.config import Config, describe_keys, load_config, parse_mqtt_url, to_toml
 from csi_edge.source.base import SOURCES
 
+SECRETS = """the MQTT password, in order of precedence:
+  [mqtt] password (config file, --set, or USER:PASS@ in --mqtt: visible to every local user in `ps`),
+  [mqtt] password_file (its first line; chmod 600 / owned by the service user),
+  the environment variable CSI_EDGE_MQTT_PASSWORD (e.g. systemd's EnvironmentFile= or LoadCredential=);
+  a config file holding a password should not be readable by other users (a warning says so).
+"""
+
 EXAMPLES = """examples:
-  csi-edge run --source sim --mqtt mqtt://localhost:1883 --node lab
+  csi-edge run --source serial:/dev/csi-edge-rx --mqtt mqtt://edge@broker.local:1883 --node lab
+  csi-edge run --source sim --mqtt mqtt://localhost:1883 --node lab   # simulated boards (warned at start)
   csi-edge run --source serial:/dev/csi-edge-rx --config /etc/csi-edge/config.toml
   csi-edge run --source serial:usb:303a:1001 --jsonl - --set mqtt.enabled=false
   csi-edge run --source replay:session-01/ --jsonl results.jsonl --seconds 60
@@ -23,13 +31,14 @@ def register(subparsers) -> None:
         help="the sensing daemon: source -> features -> ONNX -> MQTT / JSON lines",
         description="Run the always-on sensing daemon. Every configuration key can be set in the "
         "TOML file or overridden here; explicit flags win over --set, which wins over the file.",
-        epilog=EXAMPLES + "\n" + describe_keys(),
+        epilog=EXAMPLES + "\n" + SECRETS + "\n" + describe_keys(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/csi-edge/config.toml if present)")
-    p.add_argument("--source", metavar="SPEC", help=f"KIND[:TARGET], KIND one of {', '.join(SOURCES)}, e.g. sim, serial:PATH, "
-                   "serial:usb[:VID:PID[:SERIAL]], replay:PATH  ([source] spec)")
-    p.add_argument("--mqtt", metavar="URL", help="broker, mqtt://[user:pass@]HOST:PORT or mqtts://... ([mqtt] host/port/tls)")
+    p.add_argument("--source", metavar="SPEC", help=f"required: KIND[:TARGET], KIND one of {', '.join(SOURCES)}, e.g. serial:PATH, "
+                   "serial:usb[:VID:PID[:SERIAL]], replay:PATH, udp:PORT, sim (simulated boards)  ([source] spec)")
+    p.add_argument("--mqtt", metavar="URL", help="broker, mqtt://[USER@]HOST:PORT or mqtts://... ([mqtt] host/port/tls/username); "
+                   "the password: [mqtt] password_file or $CSI_EDGE_MQTT_PASSWORD (USER:PASS@ in the URL shows in `ps`)")
     p.add_argument("--no-mqtt", action="store_true", help="do not publish to a broker ([mqtt] enabled = false)")
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
     p.add_argument("--model", metavar="PATH", help="model package NAME(.onnx/.json) ([model] path)")
@@ -65,13 +74,40 @@ def run(args) -> int:
         return 0
     from csi_edge.daemon import Daemon, load_model, node_name
     from csi_edge.logs import setup_logging
-    from csi_edge.source import parse_spec
 
     setup_logging(cfg.log.level, cfg.log.format)
-    parse_spec(cfg.source.spec)
+    cfg = preflight(cfg, check_target=args.check_config)
     if args.check_config:
         model = load_model(cfg)
         print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {cfg.source.spec}, model {model.card.model_id}",
               file=sys.stderr)
         return 0
     return Daemon(cfg, seconds=args.seconds).run()
+
+
+def preflight(cfg: Config, check_target: bool) -> Config:
+    """What the configuration points at: the source, the password, the TLS files; warnings
+    logged. `check_target` (--check-config): the source's device or file must be there now."""
+    import logging
+
+    from csi_edge.daemon_checks import resolve_password, security_warnings, tls_problems
+    from csi_edge.errors import ConfigError
+    from csi_edge.logs import event
+    from csi_edge.source import parse_spec
+
+    log = logging.getLogger("csi_edge.daemon")
+    cls, target = parse_spec(cfg.source.spec)
+    where = cfg.origin if cfg.origin != "defaults" else "command line"
+    cfg = resolve_password(cfg)
+    problems = tls_problems(cfg.mqtt, where)
+    problem = cls.target_problem(target, cfg) if check_target else None
+    if problem:
+        problems.append(f"[source] spec {problem}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    for warning in security_warnings(cfg):
+        event(log, "config_warning", logging.WARNING, warning=warning)
+    if cls.kind == "sim":
+        event(log, "source_simulated", logging.WARNING, source=cfg.source.spec,
+              warning="the source is the SIMULATOR: every result is simulated, not measured")
+    return cfg

@@ -59,12 +59,48 @@ class EventFormatter(logging.Formatter):
         return line
 
 
+class StderrHandler(logging.StreamHandler):
+    """A stream handler that survives its stream: a failed write (stderr to a full disk, a closed
+    pipe) is counted in `errors` (the daemon's health: `output_errors.log`) and otherwise
+    ignored; it never prints a traceback into the stream that just failed."""
+
+    def __init__(self, stream=None) -> None:
+        super().__init__(stream)
+        self.errors = 0
+        try:  # write to the descriptor: nothing is left in a buffer that fails again at exit
+            self._fd: int | None = self.stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            self._fd = None  # a stream without a descriptor (tests capturing stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._fd is None:
+            super().emit(record)
+            return
+        try:
+            data = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except RecursionError:
+            raise
+        except Exception:  # noqa: BLE001 - see handleError
+            self.handleError(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self.errors += 1
+
+
+def log_errors() -> int:
+    """Log lines lost because stderr failed (0 when logging was not set up here)."""
+    handlers = logging.getLogger("csi_edge").handlers
+    return sum(h.errors for h in handlers if isinstance(h, StderrHandler))
+
+
 def setup_logging(level: str = "info", fmt: str = "logfmt") -> None:
     """Route the `csi_edge` loggers to stderr, one line per event."""
     root = logging.getLogger("csi_edge")
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler(sys.stderr)
     handler.setFormatter(EventFormatter(fmt, journald=bool(os.environ.get("JOURNAL_STREAM"))))
     root.addHandler(handler)
     root.setLevel(level.upper())

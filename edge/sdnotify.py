@@ -27,6 +27,7 @@ class Notifier:
         self.watchdog_interval_s = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 and watchdog_for_us else None
         self._last_watchdog = 0.0
         self.ready_sent = False
+        self.errors = 0  # notifications that could not be sent (health: output_errors.sd_notify)
 
     @property
     def enabled(self) -> bool:
@@ -42,6 +43,7 @@ class Notifier:
                 self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
             self._sock.sendto(msg, self.address)
         except OSError:
+            self.errors += 1
             return False
         return True
 

@@ -14,13 +14,21 @@ one, in registry order, through `Fanout`.
 from __future__ import annotations
 
 import abc
+import errno
 import importlib
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
+
+from csi_edge.failures import Failures
 
 if TYPE_CHECKING:
     from csi_edge.commands import Commands
     from csi_edge.config import Config
     from csi_edge.results import StateFields
+
+log = logging.getLogger("csi_edge.publish")
+OUTPUT_WARN_EVERY_S = 60.0  # a failing output is logged at once, then at most this often
 
 # kind -> "module:Class" (the class's `kind` is the same string).
 PUBLISHERS: dict[str, str] = {
@@ -84,43 +92,70 @@ def build_publishers(cfg: Config, node: str) -> Fanout:
 
 
 class Fanout(Publisher):
-    """Every enabled publisher, in order."""
+    """Every enabled publisher, in order, each isolated from the others.
+
+    A publisher that raises while running (a JSON-lines file on a full disk, a closed stdout, a
+    bug) never takes down the daemon or the other publishers: the failure is counted per
+    publisher kind (`output_errors` in health), logged as `output_failed` at once and then at
+    most every OUTPUT_WARN_EVERY_S, and `output_recovered` is logged when it works again.
+    `start` is not guarded: an output that cannot even open is a configuration error.
+    """
 
     kind = "fanout"
 
     def __init__(self, publishers: list[Publisher]) -> None:
         self.publishers = publishers
+        self.failures = {p.kind: Failures(log, "output_failed", OUTPUT_WARN_EVERY_S, output=p.kind) for p in publishers}
+
+    def _each(self, call: Callable[[Publisher], object], delivers: bool = False) -> None:
+        """`call` on every publisher, isolated; `delivers`: a success shows the output works."""
+        for p in self.publishers:
+            failures = self.failures[p.kind]
+            try:
+                call(p)
+            except Exception as exc:  # noqa: BLE001 - isolation is the point (see the class docstring)
+                failures.failed(_reason(exc))
+            else:
+                if delivers:
+                    failures.succeeded()
 
     def start(self) -> None:
         for p in self.publishers:
             p.start()
 
     def state(self, payload: dict) -> None:
-        for p in self.publishers:
-            p.state(payload)
+        self._each(lambda p: p.state(payload), delivers=True)
 
     def health(self, payload: dict) -> None:
-        for p in self.publishers:
-            p.health(payload)
+        self._each(lambda p: p.health(payload), delivers=True)
 
     def model_changed(self, fields: StateFields) -> None:
-        for p in self.publishers:
-            p.model_changed(fields)
+        self._each(lambda p: p.model_changed(fields))
 
     def accept_commands(self, commands: Commands) -> None:
         for p in self.publishers:
             p.accept_commands(commands)
 
     def pump(self) -> None:
-        for p in self.publishers:
-            p.pump()
+        self._each(lambda p: p.pump())
 
     def stop(self, flush_s: float) -> None:
-        for p in self.publishers:
-            p.stop(flush_s)
+        self._each(lambda p: p.stop(flush_s))
 
     def status(self) -> dict:
         out: dict = {}
         for p in self.publishers:
-            out.update(p.status())
+            try:
+                out.update(p.status())
+            except Exception as exc:  # noqa: BLE001
+                self.failures[p.kind].failed(_reason(exc))
+        out["output_errors"] = {kind: f.count for kind, f in self.failures.items() if f.count}
         return out
+
+
+def _reason(exc: BaseException) -> str:
+    """'No space left on device (ENOSPC)' for an OSError, else the exception's type and text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        name = errno.errorcode.get(exc.errno or 0, "")
+        return f"{exc.strerror} ({name})" if name else exc.strerror
+    return f"{type(exc).__name__}: {exc}"

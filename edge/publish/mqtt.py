@@ -15,6 +15,13 @@ only while fewer than `max_inflight` handed messages are unacknowledged. So paho
 reported (`publish_queue_depth`). paho retransmits its unacknowledged QoS>0 messages after a
 reconnect. Health reports are not results: while the broker is away only the latest is kept.
 
+Connection failures (a closed port, an unknown host, a TLS certificate that does not verify or
+does not name the host, credentials the broker refuses) are logged with host:port and the
+reason (`mqtt_connect_failed`, `mqtt_refused`) at the first failure and then at most every
+[mqtt] warn_every_s; health carries `broker_error` (why the broker is not connected, None
+while it is) and `broker_connect_failures`. paho retries with exponential backoff from
+[mqtt] reconnect_min_s doubling to reconnect_max_s (reset by every successful connection).
+
 Threading: paho's network thread only sets flags and appends acknowledgements to a deque
 (its on_publish runs under paho's own lock, so it must not call back into paho); the daemon
 thread does all publishing in `pump()`, called on every loop iteration.
@@ -31,9 +38,12 @@ from collections import deque
 import paho.mqtt.client as mqtt
 
 from csi_edge.config import Config, MqttConfig
+from csi_edge.errors import ConfigError
+from csi_edge.failures import Failures
 from csi_edge.logs import event
 from csi_edge.publish.base import Publisher
 from csi_edge.publish.discovery import discovery_configs
+from csi_edge.publish.mqtt_errors import ReasonedClient, describe
 from csi_edge.results import StateFields
 
 log = logging.getLogger("csi_edge.publish.mqtt")
@@ -48,25 +58,30 @@ class MqttPublisher(Publisher):
         base = f"{cfg.topic_prefix}/{node}"
         self.topics = {"state": f"{base}/state", "health": f"{base}/health", "availability": f"{base}/availability"}
         self.client_id = cfg.client_id or f"csi-edge-{node}"
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                                  protocol=mqtt.MQTTv311, clean_session=True)
+        self.client = ReasonedClient(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                                     protocol=mqtt.MQTTv311, clean_session=True)
         self.client.will_set(self.topics["availability"], "offline", qos=1, retain=True)
         if cfg.username:
             self.client.username_pw_set(cfg.username, cfg.password or None)
         if cfg.tls:
-            self.client.tls_set(ca_certs=cfg.ca_file or None, certfile=cfg.cert_file or None, keyfile=cfg.key_file or None)
+            self._set_tls()
         self.client.max_inflight_messages_set(cfg.max_inflight)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.reconnect_delay_set(min_delay=cfg.reconnect_min_s, max_delay=cfg.reconnect_max_s)  # type: ignore[arg-type]
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_connect_error = self._on_connect_error
+        self._connect_failures = Failures(log, "mqtt_connect_failed", cfg.warn_every_s, None, host=cfg.host, port=cfg.port)
+        self._refusals = Failures(log, "mqtt_refused", cfg.warn_every_s, None, host=cfg.host, port=cfg.port)
+        self.broker_error: str | None = "not connected yet"
         self._pending: deque[tuple[str, bytes]] = deque()
         self._inflight: dict[int, tuple[str, bytes]] = {}
         self._acks: deque[int] = deque()
         self._latest_health: deque[bytes] = deque(maxlen=1)
         self._discovery: dict[str, dict | None] = {}
         self._connected = False
-        self._announce = False  # set by on_connect: send availability + discovery from pump()
+        self._just_connected = False  # set by on_connect: send availability, log mqtt_connected from pump()
+        self._announce = False  # (re)send the discovery configs from pump()
         self._wake = threading.Event()
         self._stopping = False
         self.dropped = 0
@@ -81,13 +96,30 @@ class MqttPublisher(Publisher):
     def from_config(cls, cfg: Config, node: str) -> MqttPublisher:
         return cls(cfg.mqtt, node)
 
+    def _set_tls(self) -> None:
+        cfg = self.cfg
+        try:
+            self.client.tls_set(ca_certs=cfg.ca_file or None, certfile=cfg.cert_file or None, keyfile=cfg.key_file or None)
+        except (OSError, ValueError) as exc:  # checked at load (check_tls_files); a file changed since
+            raise ConfigError(f"[mqtt] ca_file/cert_file/key_file: cannot set up TLS ({describe(exc)})") from None
+
     # paho network thread ------------------------------------------------------------------
+    def _on_connect_error(self, exc: BaseException) -> None:
+        self.broker_error = describe(exc)
+        if not self._stopping:
+            self._connect_failures.failed(self.broker_error, retry_max_s=self.cfg.reconnect_max_s)
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             self._connected = False
-            event(log, "mqtt_refused", logging.ERROR, host=self.cfg.host, port=self.cfg.port, reason=str(reason_code))
+            self.broker_error = f"refused by the broker: {reason_code}"
+            self._refusals.failed(str(reason_code), logging.ERROR)
             return
         self._connected = True
+        self.broker_error = None
+        self._connect_failures.succeeded()
+        self._refusals.succeeded()
+        self._just_connected = True
         self._announce = True
         self.connects += 1
         self._wake.set()
@@ -96,6 +128,7 @@ class MqttPublisher(Publisher):
         was = self._connected
         self._connected = False
         if was and not self._stopping:
+            self.broker_error = f"disconnected: {reason_code}"
             event(log, "mqtt_disconnected", logging.WARNING, host=self.cfg.host, port=self.cfg.port, reason=str(reason_code))
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
@@ -131,12 +164,15 @@ class MqttPublisher(Publisher):
                 self.delivered += 1
         if not self._connected:
             return
+        if self._just_connected:
+            self._just_connected = False
+            self.client.publish(self.topics["availability"], "online", qos=1, retain=True)
+            event(log, "mqtt_connected", host=self.cfg.host, port=self.cfg.port, queued=len(self._pending),
+                  inflight=len(self._inflight), failed_attempts=self._connect_failures.count + self._refusals.count)
         if self._announce:
             self._announce = False
-            self.client.publish(self.topics["availability"], "online", qos=1, retain=True)
             for topic, config in self._discovery.items():  # None: an entity this model lacks, removed
                 self.client.publish(topic, b"" if config is None else json.dumps(config), qos=1, retain=True)
-            event(log, "mqtt_connected", host=self.cfg.host, port=self.cfg.port, queued=len(self._pending), inflight=len(self._inflight))
         qos = self.cfg.qos
         while self._pending and len(self._inflight) < self.cfg.max_inflight and self._connected:
             topic, body = self._pending[0]
@@ -170,14 +206,17 @@ class MqttPublisher(Publisher):
             except (RuntimeError, ValueError):
                 pass
         self._stopping = True
+        why = {} if self._connected else {"broker_error": self.broker_error}
         event(log, "mqtt_stopped", delivered=self.delivered, dropped=self.dropped, undelivered=left,
-              level=logging.WARNING if left else logging.INFO)
+              level=logging.WARNING if left else logging.INFO, **why)
         self.client.disconnect()
         self.client.loop_stop()
 
     def status(self) -> dict:
         return {
             "broker_connected": self._connected,
+            "broker_error": None if self._connected else self.broker_error,
+            "broker_connect_failures": self._connect_failures.count + self._refusals.count,
             "publish_queue_depth": len(self._pending) + len(self._inflight),
             "publish_dropped": self.dropped,
             "publish_delivered": self.delivered,

@@ -48,6 +48,12 @@ class Source(abc.ABC):
         """Build the source for `kind:target` from its configuration keys; `seconds`: the
         run's bound (--seconds), for sources that generate their own data."""
 
+    @classmethod
+    def target_problem(cls, target: str, cfg: Config) -> str | None:
+        """Why `kind:target` cannot be opened now (a serial port that does not exist), or None.
+        Used by `run --check-config` and `capture record` before anything is created."""
+        return None
+
     @abc.abstractmethod
     def read(self, timeout: float) -> bytes:
         """Bytes that arrived (possibly b"" after `timeout` seconds); SourceClosed at the end."""
@@ -87,6 +93,10 @@ def source_class(kind: str) -> type[Source]:
 def parse_spec(spec: str) -> tuple[type[Source], str]:
     """'serial:/dev/ttyACM0' -> (SerialSource, '/dev/ttyACM0'); 'sim' -> (SimSource, '')."""
     kind, _, target = spec.partition(":")
+    if not spec:
+        raise UsageError("no source: pass --source KIND[:TARGET] ([source] spec): serial:/dev/ttyACM0 or serial:usb (a "
+                         "receiver board), replay:FILE, udp:PORT, or sim (simulated boards, never real data; "
+                         "`csi-edge demo` runs them end to end)")
     if kind not in SOURCES:
         raise UsageError(f"source {spec!r}: kind must be one of {', '.join(SOURCES)} (e.g. serial:/dev/ttyACM0)")
     cls = source_class(kind)

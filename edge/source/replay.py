@@ -94,6 +94,10 @@ class ReplaySource(Source):
         self._pending = b""
 
     @classmethod
+    def target_problem(cls, target: str, cfg: Config) -> str | None:
+        return None if Path(target).exists() else f"replay:{target}: no such file or session directory"
+
+    @classmethod
     def from_config(cls, target: str, cfg: Config, seconds: float | None) -> ReplaySource:
         return cls(target, realtime=cfg.source.replay_realtime)
 

@@ -15,6 +15,7 @@ doubling up to reconnect_max_s); the path or USB match is resolved again at ever
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import serial
@@ -34,6 +35,15 @@ def find_usb_port(vid_pid: str, serial_number: str = "") -> str | None:
     for port in sorted(serial.tools.list_ports.comports(), key=lambda p: p.device):
         if port.vid == vid and port.pid == pid and (not serial_number or port.serial_number == serial_number):
             return port.device
+    return None
+
+
+def port_problem(path: str) -> str | None:
+    """Why the serial device `path` cannot be opened, or None."""
+    if not os.path.exists(path):
+        return f"serial port {path} does not exist (is the board plugged in? `csi-edge flash list` shows the boards)"
+    if not os.access(path, os.R_OK | os.W_OK):
+        return f"serial port {path}: permission denied (sudo usermod -aG dialout $USER, then log in again)"
     return None
 
 
@@ -84,6 +94,16 @@ class SerialSource(Source):
     def from_config(cls, target: str, cfg: Config, seconds: float | None) -> SerialSource:
         s = cfg.source
         return cls(target, s.baud, s.usb_vid_pid, s.usb_serial, s.reconnect_min_s, s.reconnect_max_s)
+
+    @classmethod
+    def target_problem(cls, target: str, cfg: Config) -> str | None:
+        if target == "usb" or target.startswith("usb:"):
+            vid_pid, usb_serial = _parse_usb_target(target, cfg.source.usb_vid_pid, cfg.source.usb_serial)
+            if find_usb_port(vid_pid, usb_serial) is None:
+                return (f"serial:{target}: no USB device {vid_pid}{' serial ' + usb_serial if usb_serial else ''} is "
+                        "plugged in (`csi-edge flash list` shows the boards)")  # fmt: skip
+            return None
+        return port_problem(target)
 
     def _resolve(self) -> str | None:
         if self._by_usb:

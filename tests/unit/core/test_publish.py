@@ -18,7 +18,8 @@ def test_offline_queue_is_bounded_drops_oldest_and_counts():
     for i in range(1, 51):
         pub.state({"seq": i})
     status = pub.status()
-    assert status == {"broker_connected": False, "publish_queue_depth": 10, "publish_dropped": 40, "publish_delivered": 0}
+    assert status == {"broker_connected": False, "broker_error": "not connected yet", "broker_connect_failures": 0,
+                      "publish_queue_depth": 10, "publish_dropped": 40, "publish_delivered": 0}
     assert [json.loads(body)["seq"] for _, body in pub._pending] == list(range(41, 51))  # the newest are kept
     assert len(pub.client._out_messages) == 0  # nothing piles up inside paho while disconnected
 
