@@ -26,7 +26,7 @@ from pathlib import Path
 from csi_edge.commands import Commands
 from csi_edge.config import Config
 from csi_edge.daemon_link import Link
-from csi_edge.errors import CsiEdgeError, UsageError
+from csi_edge.errors import CsiEdgeError, DataError, UsageError
 from csi_edge.health import HealthClock, status_line
 from csi_edge.logs import event, log_errors
 from csi_edge.model.runtime import LoadedModel, default_model_path
@@ -114,6 +114,7 @@ class Daemon:
                     self._publish(link.step(timeout))
             if all(link.ended for link in self.links):
                 self.exit_reason = "end of source"
+                self._check_not_empty()
                 break
             now = time.monotonic()
             if not self.notifier.ready_sent and any(link.pipeline.frames for link in self.links):
@@ -125,6 +126,14 @@ class Daemon:
             if deadline is not None and now >= deadline:
                 self.exit_reason = "--seconds reached"
                 break
+
+    def _check_not_empty(self) -> None:
+        """A source that ended without a single CSI packet is an error (one line, exit 1)."""
+        for link in self.links:
+            if not link.pipeline.frames:
+                errors = dict(link.pipeline.decoder.errors)
+                detail = f" (decode errors: {', '.join(f'{k} {v}' for k, v in errors.items())})" if errors else ""
+                raise DataError(f"{link.spec}: no CSI packets in this file{detail}")
 
     def _publish(self, results: list[WindowResult]) -> None:
         for result in results:

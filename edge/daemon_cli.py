@@ -102,7 +102,7 @@ def preflight(cfg: Config, check_target: bool) -> Config:
     problems = tls_problems(cfg.mqtt, where)
     problem = cls.target_problem(target, cfg) if check_target else None
     if problem:
-        problems.append(f"[source] spec {problem}")
+        problems.append(f"[source] spec {cfg.source.spec}: {problem}")
     if problems:
         raise ConfigError("; ".join(problems))
     for warning in security_warnings(cfg):

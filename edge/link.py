@@ -9,7 +9,8 @@ Counts, vectorised over each FrameBatch:
 - packet rate (packets per second of host time over a sliding window of batches);
 - RSSI / noise floor (mean of the latest batch), AGC / FFT gain and gain-lock state (latest);
 - decode errors by reason (the decoder's own Counter, reported as is);
-- the board's STATS frames (latest counters: queue drops, send errors, ...).
+- the board's STATS frames (latest counters: queue drops, send errors, duplicates, ...) and
+  its HELLO (firmware version; with firmware 1.1 its problem, CSI scaling and country).
 """
 
 from __future__ import annotations
@@ -111,5 +112,10 @@ class LinkMonitor:
         if self.board_stats is not None:
             out["board"] = self.board_stats.to_dict()
         if self.hello is not None:
-            out["firmware"] = self.hello.firmware_version
+            h = self.hello
+            out["firmware"] = h.firmware_version
+            if h.extended:  # firmware 1.1: what the board says about itself
+                out["board_problem"] = h.problem
+                out["csi_scaling"] = h.csi_scaling
+                out["country"] = h.country
         return out

@@ -60,7 +60,7 @@ mkdir -p "$CONF_DIR"
 if [[ ! -e "$CONF_DIR/config.toml" ]]; then
     say "writing $CONF_DIR/config.toml (edit [source], [mqtt] and [publish] node)"
     "$VENV/bin/python" -m csi_edge.config > "$CONF_DIR/config.toml"
-    sed -i 's|^spec = "sim"|spec = "serial:/dev/csi-edge-rx"|; s|^path = ""|path = "/opt/csi-edge/models/default"|' "$CONF_DIR/config.toml"
+    sed -i 's|^spec = ""|spec = "serial:/dev/csi-edge-rx"|; s|^path = ""|path = "/opt/csi-edge/models/default"|' "$CONF_DIR/config.toml"
 else
     say "keeping the existing $CONF_DIR/config.toml"
 fi

@@ -182,10 +182,19 @@ def card_paths(path: str | Path) -> tuple[Path, Path]:
     if not card.exists():
         raise DataError(f"{card}: model card not found (a model is NAME.onnx + NAME.json)")
     try:
-        onnx_name = json.loads(card.read_text()).get("onnx_file") or base.name + ".onnx"
+        data = json.loads(card.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"{card}: not valid JSON ({exc})") from None
+    onnx_name = (data.get("onnx_file") if isinstance(data, dict) else None) or base.name + ".onnx"
+    if not _is_plain_file_name(onnx_name):
+        raise DataError(f"{card}: onnx_file {onnx_name!r} must be a file name beside the card "
+                        "(no directory, no '..', not absolute): a model package never points outside itself")
     return card, card.parent / onnx_name
+
+
+def _is_plain_file_name(name: object) -> bool:
+    return (isinstance(name, str) and name not in (".", "..") and "/" not in name and "\\" not in name
+            and "\0" not in name and not Path(name).is_absolute())
 
 
 def _skill(data: dict | None) -> Skill | None:

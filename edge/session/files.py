@@ -2,7 +2,8 @@
 
 `AppendOnlyFile`: `flush()` hands data to the OS, `sync()` makes it durable (raw.bin,
 labels.jsonl). `write_json_atomic` replaces a file (the manifest) so a reader sees the old or
-the new version, never a mix, even across a power loss.
+the new version, never a mix, even across a power loss; a failed write (ENOSPC) removes its
+temporary file.
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ class AppendOnlyFile:
 def write_json_atomic(path: Path, obj: dict) -> None:
     """Write + fsync a temporary file, rename it over `path`, fsync the directory."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk: the old file stays, no half-written temporary is left
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
 
 

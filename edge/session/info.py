@@ -9,26 +9,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
+from csi_edge.session.counters import LinkCounters
+from csi_edge.session.decode import DecodedSession, stream_session
+from csi_edge.session.directory import LABELS
+from csi_edge.session.labels import UNLABELLED, read_events
+from csi_edge.session.recovery import open_for_reading
+from csi_edge.session.summary import SummarySink, spans
 
-from csi_edge.frames import FFT_GAIN_UNKNOWN
-from csi_edge.session.labels import UNLABELLED, label_spans
-from csi_edge.session.reader import Session, load_session, session_clock
-
-STREAM_GAP_S = 1.0  # RX-clock silence longer than this is a warning
 LOSS_WARN_PERCENT = 1.0
-GAIN_BUCKET_S = 60.0
 
 
 def session_info(directory: str | Path) -> dict:
-    sess = load_session(directory)
-    m, dec = sess.manifest, sess.decoded
-    c = dec.counters
-    meta = sess.frames.meta
-    clock = session_clock(sess)
-    labels, seconds = _label_totals(sess, clock)
+    """The summary of a session, decoded as a stream (memory flat in the session size)."""
+    d = Path(directory)
+    m = open_for_reading(d)
+    events, _ = read_events(d / LABELS)
+    c = LinkCounters()
+    sink = SummarySink(events, c)
+    dec = stream_session(d, sink, counters=c)
+    label_spans = spans(events, c.packets)
+    labels: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    for lab, a, b in label_spans:
+        if lab != UNLABELLED:
+            labels[lab] = labels.get(lab, 0) + (b - a)
+            seconds[lab] = round(seconds.get(lab, 0.0) + sink.seconds(a, b), 3)
     info = {
-        "session": str(sess.directory),
+        "session": str(d),
         "session_id": m.get("session_id"),
         "created": m.get("created"),
         "source": m.get("source"),
@@ -44,59 +51,27 @@ def session_info(directory: str | Path) -> dict:
         "raw_bytes": dec.scan.payload_bytes,
         "labels": labels,
         "label_seconds": seconds,
-        "unlabelled": int(np.count_nonzero(sess.labels == UNLABELLED)),
+        "unlabelled": sum(b - a for lab, a, b in label_spans if lab == UNLABELLED),
         "segments": [{"label": lab, "first_packet": a, "end_packet": b, "packets": b - a,
-                      "seconds": round(float(clock[b - 1] - clock[a]), 3)}
-                     for lab, a, b in label_spans(sess.events, c.packets)],  # fmt: skip
-        "marks": [{"packet": e["packet"], "note": e.get("note", "")} for e in sess.events if e["event"] == "mark"],
+                      "seconds": round(sink.seconds(a, b), 3)} for lab, a, b in label_spans],  # fmt: skip
+        "marks": [{"packet": e["packet"], "note": e.get("note", "")} for e in events if e["event"] == "mark"],
         "runs": m.get("runs", []),
         "boards": m.get("boards", []),
-        "board_stats": dec.stats[-1].to_dict() if dec.stats else None,
-        "rssi_dBm": _stats(meta["rssi"]) if c.packets else None,
-        "gains": _gains_over_time(meta, clock),
+        "board_stats": dec.last_stats.to_dict() if dec.last_stats else None,
+        "rssi_dBm": sink.rssi_stats(),
+        "gains": sink.gains_over_time(),
         "gain_changes": c.gain_change_count,
         "seq_gaps": c.gap_count,
         "recovered": bool(m.get("recovered")),
         "recovery": m.get("recovery", []),
         "trajectory": m.get("trajectory"),
     }
-    info["warnings"] = warnings(sess, clock, info)
+    info["warnings"] = warnings(dec, sink, m, info)
     return info
 
 
-def _label_totals(sess: Session, clock: np.ndarray) -> tuple[dict, dict]:
-    labels: dict[str, int] = {}
-    seconds: dict[str, float] = {}
-    for lab, a, b in label_spans(sess.events, len(sess.frames)):
-        if lab == UNLABELLED:
-            continue
-        labels[lab] = labels.get(lab, 0) + (b - a)
-        seconds[lab] = round(seconds.get(lab, 0.0) + float(clock[b - 1] - clock[a]), 3)
-    return labels, seconds
-
-
-def _stats(values: np.ndarray) -> dict:
-    v = values.astype(float)
-    return {"mean": round(float(v.mean()), 2), "min": float(v.min()), "max": float(v.max())}
-
-
-def _gains_over_time(meta: np.ndarray, clock: np.ndarray) -> list[dict]:
-    """Median AGC / FFT gain per GAIN_BUCKET_S of RX time."""
-    if len(meta) == 0:
-        return []
-    bucket = (clock // GAIN_BUCKET_S).astype(int)
-    out = []
-    for b in np.unique(bucket):
-        rows = meta[bucket == b]
-        fft = rows["fft_gain"][rows["fft_gain"] != FFT_GAIN_UNKNOWN]
-        out.append({"t_s": float(b * GAIN_BUCKET_S), "packets": len(rows),
-                    "agc_gain": float(np.median(rows["agc_gain"])),
-                    "fft_gain": float(np.median(fft)) if len(fft) else None})  # fmt: skip
-    return out
-
-
-def warnings(sess: Session, clock: np.ndarray, info: dict) -> list[str]:
-    c = sess.decoded.counters
+def warnings(dec: DecodedSession, sink: SummarySink, manifest: dict, info: dict) -> list[str]:
+    c = dec.counters
     out = []
     for entry in info["recovery"]:
         out.append(f"recovered at {entry['at']}: cut {entry['torn_bytes']} torn bytes of raw.bin, "
@@ -110,16 +85,14 @@ def warnings(sess: Session, clock: np.ndarray, info: dict) -> list[str]:
     if c.gain_changes:
         first = c.gain_changes[0]
         out.append(f"gains changed {c.gain_change_count} times; first at packet {first.packet} "
-                   f"(t={clock[first.packet]:.1f} s) to AGC {first.agc_gain} FFT {first.fft_gain}")  # fmt: skip
-    if len(clock) > 1:
-        steps = np.diff(clock)
-        for i in np.flatnonzero(steps > STREAM_GAP_S)[:10]:
-            out.append(f"stream silent for {steps[i]:.1f} s before packet {i + 1} (t={clock[i + 1]:.1f} s)")
+                   f"(t={sink.first_gain_change_s:.1f} s) to AGC {first.agc_gain} FFT {first.fft_gain}")  # fmt: skip
+    for step, packet, at in sink.silences:
+        out.append(f"stream silent for {step:.1f} s before packet {packet} (t={at:.1f} s)")
     if info["decode_errors"]:
         out.append("decode errors: " + ", ".join(f"{k} {v}" for k, v in info["decode_errors"].items()))
     if info["labels"] and info["unlabelled"]:
         out.append(f"{info['unlabelled']} packets carry no label (paused or before the first label)")
-    counts = sess.manifest.get("counts", {})
+    counts = manifest.get("counts", {})
     if counts.get("packets") != c.packets:
         out.append(f"manifest says {counts.get('packets')} packets, raw.bin decodes to {c.packets}")
     return out

@@ -31,13 +31,14 @@ only crash recovery (recovery.py, under the session lock) calls `truncate`.
 
 from __future__ import annotations
 
-import mmap
+import io
 import os
 import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from csi_edge.errors import DataError
 from csi_edge.session.files import AppendOnlyFile
@@ -52,6 +53,8 @@ RECORD_HEAD_SIZE = RECORD_HEAD.size  # 24
 CRC = struct.Struct("<I")
 RECORD_OVERHEAD = RECORD_HEAD_SIZE + CRC.size  # 28
 MAX_PAYLOAD = 1 << 24  # 16 MiB: no source read is ever that large
+READ_BLOCK = 1 << 20  # raw.bin is read in blocks of this size (never whole)
+MAX_CORRUPT_LISTED = 1000  # damaged ranges listed individually (all are counted)
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,14 @@ class Record:
 class Scan:
     """Result of checking a whole raw log."""
 
-    records: list[Record] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)  # kept only when asked (scan_bytes, scan_file)
     good_end: int = FILE_HEADER_SIZE  # end of the last good record: truncate here after a crash
     size: int = 0  # file size when scanned
-    corrupt: list[tuple[int, int]] = field(default_factory=list)  # skipped (start, end) ranges
+    corrupt: list[tuple[int, int]] = field(default_factory=list)  # skipped (start, end) ranges, the first MAX_CORRUPT_LISTED
+    corrupt_count: int = 0
     header_ok: bool = True
+    record_count: int = 0  # good records
+    payload_total: int = 0  # their payload bytes
 
     @property
     def torn_bytes(self) -> int:
@@ -81,7 +87,12 @@ class Scan:
 
     @property
     def payload_bytes(self) -> int:
-        return sum(len(r.payload) for r in self.records)
+        return self.payload_total
+
+    def add_corrupt(self, start: int, end: int) -> None:
+        self.corrupt_count += 1
+        if len(self.corrupt) < MAX_CORRUPT_LISTED:
+            self.corrupt.append((start, end))
 
 
 def encode_record(payload: bytes, wall_ns: int, mono_ns: int) -> bytes:
@@ -90,61 +101,123 @@ def encode_record(payload: bytes, wall_ns: int, mono_ns: int) -> bytes:
     return head + payload + CRC.pack(crc)
 
 
-def _record_at(data: bytes | mmap.mmap, pos: int) -> Record | None:
-    """The good record starting at `pos`, or None (bad magic, length, torn, CRC)."""
-    if data[pos : pos + 4] != RECORD_MAGIC or pos + RECORD_HEAD_SIZE > len(data):
-        return None
-    _, length, wall_ns, mono_ns = RECORD_HEAD.unpack_from(data, pos)
-    end = pos + RECORD_HEAD_SIZE + length + CRC.size
-    if length == 0 or length > MAX_PAYLOAD or end > len(data):
-        return None
-    with memoryview(data) as view:  # released at once: a mapped file can then be closed
-        body = view[pos + 4 : end - CRC.size]
-        if zlib.crc32(body) != CRC.unpack_from(data, end - CRC.size)[0]:
+class _Window:
+    """A sliding window onto a file: the bytes from `base` on, read in READ_BLOCK blocks and
+    dropped once consumed, so memory stays bounded by the largest record (not the file)."""
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
+        self.fh, self.size = fh, size
+        self.base = 0
+        self.data = b""
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.data)
+
+    def cover(self, end: int) -> bool:
+        """Have the bytes up to `end` in the window; False when the file is shorter."""
+        if end > self.size:
+            return False
+        if end > self.end:
+            more = self.fh.read(min(max(end - self.end, READ_BLOCK), self.size - self.end))
+            self.data += more
+        return self.end >= end
+
+    def drop_before(self, offset: int) -> None:
+        """Bytes before `offset` are no longer needed (dropped a block at a time: linear cost)."""
+        cut = offset - self.base
+        if cut >= READ_BLOCK or cut >= len(self.data) > 0:
+            self.data = self.data[cut:]
+            self.base = offset
+
+    def find(self, needle: bytes, start: int) -> int:
+        """File offset of the first `needle` at or after `start`, or -1 (reads on as needed)."""
+        while True:
+            at = self.data.find(needle, max(start - self.base, 0))
+            if at >= 0:
+                return self.base + at
+            if self.end >= self.size:
+                return -1
+            self.drop_before(max(start, self.end - len(needle) + 1))
+            self.cover(min(self.end + READ_BLOCK, self.size))
+
+    def record_at(self, pos: int) -> Record | None:
+        """The good record starting at `pos`, or None (bad magic, length, torn, CRC)."""
+        if not self.cover(pos + RECORD_HEAD_SIZE):
             return None
-        payload = bytes(body[RECORD_HEAD_SIZE - 4 :])
-    return Record(pos, wall_ns, mono_ns, payload)
+        i = pos - self.base
+        if self.data[i : i + 4] != RECORD_MAGIC:
+            return None
+        _, length, wall_ns, mono_ns = RECORD_HEAD.unpack_from(self.data, i)
+        end = pos + RECORD_HEAD_SIZE + length + CRC.size
+        if length == 0 or length > MAX_PAYLOAD or not self.cover(end):
+            return None
+        i, j = pos - self.base, end - self.base
+        with memoryview(self.data) as view:
+            if zlib.crc32(view[i + 4 : j - CRC.size]) != CRC.unpack_from(self.data, j - CRC.size)[0]:
+                return None
+        return Record(pos, wall_ns, mono_ns, self.data[i + RECORD_HEAD_SIZE : j - CRC.size])
 
 
-def _walk(data: bytes | mmap.mmap, scan: Scan) -> Iterator[Record]:
-    """The good records of a raw log held in `data` (bytes or a read-only mmap), in order;
-    fills in `scan` (header, good_end, corrupt ranges) as it goes."""
-    if data[:FILE_HEADER_SIZE] != FILE_HEADER:
+def walk(fh: BinaryIO, size: int, scan: Scan) -> Iterator[Record]:
+    """The good records of a raw log of `size` bytes read from `fh`, in order, with memory
+    bounded by the largest record; fills in `scan` (header, good_end, counts, corrupt ranges)
+    as it goes (complete once the iterator is exhausted)."""
+    scan.size = size
+    window = _Window(fh, size)
+    if not window.cover(FILE_HEADER_SIZE) or window.data[:FILE_HEADER_SIZE] != FILE_HEADER:
         scan.header_ok = False
         scan.good_end = 0
         return
     pos = FILE_HEADER_SIZE
-    while pos < len(data):
-        record = _record_at(data, pos)
+    while pos < size:
+        record = window.record_at(pos)
         if record is not None:
+            scan.record_count += 1
+            scan.payload_total += len(record.payload)
             yield record
             pos += RECORD_OVERHEAD + len(record.payload)
             scan.good_end = pos
+            window.drop_before(pos)
             continue
-        nxt = data.find(RECORD_MAGIC, pos + 1)
-        while nxt >= 0 and _record_at(data, nxt) is None:
-            nxt = data.find(RECORD_MAGIC, nxt + 1)
+        nxt = window.find(RECORD_MAGIC, pos + 1)
+        while nxt >= 0 and window.record_at(nxt) is None:
+            nxt = window.find(RECORD_MAGIC, nxt + 1)
         if nxt < 0:
             return  # torn tail: nothing good follows
-        scan.corrupt.append((pos, nxt))
+        scan.add_corrupt(pos, nxt)
         pos = nxt
 
 
+def stream_file(path: str | Path, scan: Scan) -> Iterator[Record]:
+    """`walk` over the raw log at `path` (opened read-only); `scan` is complete at the end."""
+    with open(path, "rb") as fh:
+        yield from walk(fh, os.fstat(fh.fileno()).st_size, scan)
+
+
 def scan_bytes(data: bytes) -> Scan:
-    """Check every record of a raw log held in memory (see the module docstring)."""
-    scan = Scan(size=len(data))
-    scan.records = list(_walk(data, scan))
+    """Check every record of a raw log held in memory, keeping the records."""
+    scan = Scan()
+    scan.records = list(walk(io.BytesIO(data), len(data), scan))
     return scan
 
 
-def scan_file(path: str | Path) -> Scan:
-    with open(path, "rb") as fh:
-        return scan_bytes(fh.read())
+def scan_file(path: str | Path, keep_records: bool = True) -> Scan:
+    """Check every record of the raw log at `path`; `keep_records=False` keeps only the counts
+    and ranges (memory bounded whatever the file size)."""
+    scan = Scan()
+    records = stream_file(path, scan)
+    if keep_records:
+        scan.records = list(records)
+    else:
+        for _ in records:
+            pass
+    return scan
 
 
 def read_stream_bytes(path: str | Path) -> bytes:
     """The original byte stream: every good record's payload, in order."""
-    return b"".join(r.payload for r in scan_file(path).records)
+    return b"".join(r.payload for r in stream_file(path, Scan()))
 
 
 def is_raw_log(path: str | Path) -> bool:
@@ -157,33 +230,32 @@ def is_raw_log(path: str | Path) -> bool:
 
 
 class RawLogReader:
-    """A raw log opened read-only (mapped, not loaded): its good payloads, one record at a time.
-
-    Never repairs or rewrites anything: a torn tail is simply where the stream ends.
-    """
+    """A raw log opened read-only: its good payloads, one record at a time (read in blocks:
+    memory bounded whatever the file size). Never repairs or rewrites anything: a torn tail is
+    simply where the stream ends."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            with open(self.path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+            self._fh: BinaryIO | None = open(self.path, "rb")
         except OSError as exc:
             raise DataError(f"{self.path}: cannot open the raw log ({exc.strerror})") from None
+        size = os.fstat(self._fh.fileno()).st_size
         self.scan = Scan(size=size)
-        if self._map is not None and self._map[:FILE_HEADER_SIZE] != FILE_HEADER:
+        if size and self._fh.read(FILE_HEADER_SIZE) != FILE_HEADER:
             self.close()
             raise DataError(f"{self.path}: bad file header; not a csi-edge raw log")
+        self._fh.seek(0)
 
     def payloads(self) -> Iterator[bytes]:
-        if self._map is not None:
-            for record in _walk(self._map, self.scan):
+        if self._fh is not None and self.scan.size:
+            for record in walk(self._fh, self.scan.size, self.scan):
                 yield record.payload
 
     def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
 
 class RawLogWriter(AppendOnlyFile):

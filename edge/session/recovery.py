@@ -17,7 +17,7 @@ from pathlib import Path
 
 from csi_edge.errors import DataError
 from csi_edge.session import rawlog
-from csi_edge.session.decode import decode_session
+from csi_edge.session.decode import CountOnly, stream_session
 from csi_edge.session.directory import LABELS, MANIFEST, RAW, SessionLock, read_manifest
 from csi_edge.session.files import fsync_dir, write_json_atomic
 from csi_edge.session.labels import read_events
@@ -50,17 +50,17 @@ def recover(directory: Path, manifest: dict) -> dict:
             fh.write(rawlog.FILE_HEADER)
             fh.flush()
             os.fsync(fh.fileno())
-    scan = rawlog.scan_file(raw)
+    scan = rawlog.scan_file(raw, keep_records=False)  # read in blocks: memory flat in the file size
     if not scan.header_ok:
         raise DataError(f"{raw}: bad file header; not a csi-edge raw log")
     if scan.torn_bytes:
         entry["torn_bytes"] = scan.torn_bytes
         entry["truncated_at"] = scan.good_end
         rawlog.truncate(raw, scan.good_end)
-    decoded = decode_session(d, scan)
+    decoded = stream_session(d, CountOnly())
     n = decoded.counters.packets
     entry["packets"] = n
-    entry["records"] = len(scan.records)
+    entry["records"] = decoded.scan.record_count
     _close_labels(d, n, entry)
     manifest["status"] = "closed"
     manifest["recovered"] = True

@@ -50,8 +50,9 @@ class Source(abc.ABC):
 
     @classmethod
     def target_problem(cls, target: str, cfg: Config) -> str | None:
-        """Why `kind:target` cannot be opened now (a serial port that does not exist), or None.
-        Used by `run --check-config` and `capture record` before anything is created."""
+        """Why `kind:target` cannot be opened now, or None: one phrase without the spec ("serial
+        port /dev/ttyACM0 does not exist ..."). Used by `run --check-config` and `capture
+        record` before anything is created."""
         return None
 
     @abc.abstractmethod

@@ -95,7 +95,7 @@ class ReplaySource(Source):
 
     @classmethod
     def target_problem(cls, target: str, cfg: Config) -> str | None:
-        return None if Path(target).exists() else f"replay:{target}: no such file or session directory"
+        return None if Path(target).exists() else "no such file or session directory"
 
     @classmethod
     def from_config(cls, target: str, cfg: Config, seconds: float | None) -> ReplaySource:

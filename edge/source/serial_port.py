@@ -100,8 +100,8 @@ class SerialSource(Source):
         if target == "usb" or target.startswith("usb:"):
             vid_pid, usb_serial = _parse_usb_target(target, cfg.source.usb_vid_pid, cfg.source.usb_serial)
             if find_usb_port(vid_pid, usb_serial) is None:
-                return (f"serial:{target}: no USB device {vid_pid}{' serial ' + usb_serial if usb_serial else ''} is "
-                        "plugged in (`csi-edge flash list` shows the boards)")  # fmt: skip
+                return (f"no USB device {vid_pid}{' serial ' + usb_serial if usb_serial else ''} is plugged in "
+                        "(`csi-edge flash list` shows the boards)")  # fmt: skip
             return None
         return port_problem(target)
 
@@ -173,7 +173,10 @@ class SerialSource(Source):
         return data
 
     def status(self) -> dict:
-        return {"name": self.name, "connected": self.connected, "losses": self.losses, "reconnects": self.reconnects}
+        out: dict = {"name": self.name, "connected": self.connected, "losses": self.losses, "reconnects": self.reconnects}
+        if not self.connected and self.last_error:
+            out["error"] = self.last_error  # why the port is away (health: source.error)
+        return out
 
     def close(self) -> None:
         if self._port is not None:

@@ -12,12 +12,13 @@ import importlib
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "decode": ("csi_edge.tools.bench.decode", "decoder throughput: v1 binary, esp-csi text, ESP32-CSI-Tool CSV vs csiread"),
     "pipeline": ("csi_edge.tools.bench.pipeline", "throughput, latency, CPU and memory of the daemon's pipeline"),
+    "capture-memory": ("csi_edge.tools.bench.capture_memory", "peak memory of capture info / verify for 100 MB and 500 MB sessions"),
     "soak": ("csi_edge.tools.bench.soak", "hours of simulator -> daemon -> mosquitto -> subscriber: RSS, CPU, latency, losses, verdict"),
 }
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("bench", help="benchmarks (decode, pipeline, soak)", description=__doc__.split("\n\n")[0])
+    p = subparsers.add_parser("bench", help="benchmarks (decode, pipeline, capture-memory, soak)", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="benchmark", metavar="BENCHMARK", parser_class=type(p))
     for name, (module_name, help_text) in BENCHMARKS.items():
         bp = sub.add_parser(name, help=help_text, description=help_text)

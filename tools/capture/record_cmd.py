@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from csi_edge.config import load_config
-from csi_edge.errors import UsageError
-from csi_edge.source import open_source
+from csi_edge.errors import CsiEdgeError, UsageError
+from csi_edge.source import Source, SourceClosed, open_source, parse_spec
 from csi_edge.tools.capture.cli import parse_tags
 from csi_edge.tools.capture.labeller import Labeller, ProtocolState
 from csi_edge.tools.capture.labels import parse_classes, parse_protocol
 from csi_edge.tools.capture.recorder import Recorder, RecordOptions, check_new_or_append
 from csi_edge.tools.capture.ui import PlainUI, TerminalUI
+
+WAIT_REPORT_S = 10.0  # while no byte has arrived, say so this often
+
+
+def wait_for_first_bytes(source: Source, spec: str) -> tuple[bytes, int, int]:
+    """Read until the source delivers its first bytes: (bytes, wall ns, monotonic ns) at arrival.
+    Nothing is created before (a source that never sends leaves no empty session behind);
+    while waiting, say what we wait for and why the source is not there yet."""
+    started = time.monotonic()
+    next_report = started
+    while True:
+        try:
+            chunk = source.read(0.2)
+        except SourceClosed:
+            raise CsiEdgeError(f"{spec}: no CSI packets in this source (it ended before its first byte); nothing recorded") from None
+        if chunk:
+            return chunk, time.time_ns(), time.monotonic_ns()
+        now = time.monotonic()
+        if now >= next_report:
+            status = source.status()
+            why = f" ({status['error']})" if status.get("error") else ""
+            print(f"capture: waiting for the first bytes from {spec}{why}; nothing is recorded until they arrive "
+                  f"({now - started:.0f} s, Ctrl-C to give up)", file=sys.stderr, flush=True)  # fmt: skip
+            next_report = now + WAIT_REPORT_S
 
 
 def record(args) -> int:
@@ -38,7 +63,19 @@ def record(args) -> int:
         append=args.append, max_packets=args.max_packets,
     )  # fmt: skip
     check_new_or_append(opts.out, opts.append)
+    cls, target = parse_spec(opts.source_spec)
+    problem = cls.target_problem(target, config)
+    if problem:
+        raise UsageError(f"--source {opts.source_spec}: {problem}; nothing recorded")
+    if cls.kind == "sim":
+        print("capture: warning: the source is the SIMULATOR: this session will hold simulated data, not measurements "
+              "(its manifest says source sim)", file=sys.stderr, flush=True)  # fmt: skip
     source = open_source(opts.source_spec, config)
+    try:
+        first = wait_for_first_bytes(source, opts.source_spec)
+    except BaseException:
+        source.close()
+        raise
 
     def make_labeller(log):
         lab = Labeller(log, classes, ProtocolState(segments) if segments else None)
@@ -47,7 +84,7 @@ def record(args) -> int:
         return lab
 
     try:
-        recorder = Recorder(opts, source, make_labeller)
+        recorder = Recorder(opts, source, make_labeller, first=first)
     except BaseException:
         source.close()
         raise

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sys
 import time
 import uuid
 from collections import Counter
@@ -117,9 +118,12 @@ def new_manifest(opts: RecordOptions) -> dict:
 class Recorder:
     """One recording run into a session directory (new, or appended with --append)."""
 
-    def __init__(self, opts: RecordOptions, source, labeller_factory) -> None:
+    def __init__(self, opts: RecordOptions, source, labeller_factory, first: tuple[bytes, int, int] | None = None) -> None:
+        """`first`: the bytes the source delivered before the session existed (bytes, wall ns,
+        monotonic ns): nothing is created until a source has sent something."""
         self.opts = opts
         self.source = source
+        self._first = first
         self.dir = Path(opts.out)
         check_new_or_append(self.dir, opts.append)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -168,6 +172,11 @@ class Recorder:
                            "run": run_index, "source": self.opts.source_spec})  # fmt: skip
         stop = _StopOnSignal()
         try:
+            if self._first is not None:
+                chunk, wall_ns, mono_ns = self._first
+                self._first = None
+                self.raw.append(chunk, wall_ns, mono_ns)
+                self._pending.append(chunk)
             while st.stop_reason is None:
                 self._step()
                 keys = ui.poll_keys()
@@ -234,11 +243,14 @@ class Recorder:
         if decoded.stats:  # the board's own counters (queue drops, send errors, ...)
             self.manifest["board_stats"] = decoded.stats[-1].to_dict()
         for hello in decoded.hellos:
-            board = {"seen_at_packet": st.first_packet + st.counters.packets, **hello.to_dict()}
+            board = {"seen_at_packet": st.first_packet + st.counters.packets, **hello.to_dict(),
+                     "csi_scaling": hello.csi_scaling, "problem": hello.problem}  # fmt: skip
             key = str({k: v for k, v in board.items() if k != "seen_at_packet"})
             if key not in self._hello_keys:  # each distinct board configuration once
                 self._hello_keys.add(key)
                 self.manifest["boards"].append(board)
+                if hello.problem is not None:
+                    print(f"capture: the board {hello.mac} reports a problem: {hello.problem}", file=sys.stderr, flush=True)
 
     def sync(self) -> None:
         """Hand the bytes written so far to the OS and have the syncer make them durable."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from csi_edge.errors import DataError
 from csi_edge.session import rawlog
-from csi_edge.session.decode import decode_session
+from csi_edge.session.decode import CountOnly, stream_session
 from csi_edge.session.directory import LABELS, RAW, TRAJECTORY, SessionLock, read_manifest
 
 COMPARED = ("packets", "lost", "decode_errors", "raw_bytes")
@@ -38,14 +38,16 @@ def verify_session(directory: str | Path) -> list[str]:
             problems.append("a recorder is still writing this session; counts are checked as of its last sync")
     if not (d / RAW).exists():
         return problems + [f"{RAW}: missing"]
-    scan = rawlog.scan_file(d / RAW)
+    decoded = stream_session(d, CountOnly())  # one pass, read in blocks: memory flat in the size
+    scan = decoded.scan
     if not scan.header_ok:
         return problems + [f"{RAW} @ byte 0: bad file header (expected {rawlog.FILE_HEADER!r})"]
     for start, end in scan.corrupt:
         problems.append(f"{RAW} @ byte {start}: {end - start} bytes fail the record check (magic, length or CRC)")
+    if scan.corrupt_count > len(scan.corrupt):
+        problems.append(f"{RAW}: {scan.corrupt_count - len(scan.corrupt)} more damaged ranges not listed")
     if scan.torn_bytes:
         problems.append(f"{RAW} @ byte {scan.good_end}: torn tail of {scan.torn_bytes} bytes")
-    decoded = decode_session(d, scan)
     counts, stored = decoded.counts(), manifest.get("counts", {})
     for key in COMPARED:
         if stored.get(key) != counts[key]:

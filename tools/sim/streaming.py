@@ -35,6 +35,7 @@ def hello_frame(cfg: RadioConfig, fmt: str) -> bytes:
         secondary_channel=SECONDARY_CODES[cfg.secondary], bandwidth=0 if cfg.secondary == "none" else 1,
         phy_rate=0, send_rate_hz=int(cfg.rate_hz), transport=0, output_format=FORMATS.index(fmt),
         uart_baud=921600, gain_lock=int(cfg.gain_lock), ltf_mask=1, gain_lock_packets=100, build="csi-edge-sim",
+        status=p.STATUS_RUNNING, csi_scale=1, csi_shift=4, country="01", error_code=0, error="",  # firmware 1.1 fields
     )  # fmt: skip
     return p.encode_hello(hello)
 

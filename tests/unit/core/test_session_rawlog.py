@@ -84,3 +84,27 @@ def test_writer_appends_and_truncate_cuts_the_tail(tmp_path):
 def test_a_file_without_the_header_is_not_a_raw_log():
     scan = rawlog.scan_bytes(b"\xc5\xed\x01\x01" + b"\0" * 40)
     assert not scan.header_ok and scan.records == []
+
+
+@settings(max_examples=80, deadline=None)
+@given(chunk_lists, st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from([b"", b"CSRc", b"CSRc\x05\0\0\0", b"xyz" * 40])),
+                             max_size=4), st.integers(1, 64))  # fmt: skip
+def test_reading_in_small_blocks_finds_the_same_records_as_reading_whole(chunks, damage, block):
+    """raw.bin is read in READ_BLOCK blocks (memory flat in the file size): whatever the damage
+    and wherever the block boundaries fall, the records, damaged ranges and good end are the
+    same as with the whole file in one block."""
+    data = bytearray(_log(chunks))
+    for at, insert in damage:
+        at = rawlog.FILE_HEADER_SIZE + at % (len(data) - rawlog.FILE_HEADER_SIZE + 1)
+        if insert:
+            data[at:at] = insert
+        elif at < len(data):
+            data[at] ^= 0x5A
+    whole = rawlog.scan_bytes(bytes(data))
+    saved, rawlog.READ_BLOCK = rawlog.READ_BLOCK, block
+    try:
+        small = rawlog.scan_bytes(bytes(data))
+    finally:
+        rawlog.READ_BLOCK = saved
+    assert [r.payload for r in small.records] == [r.payload for r in whole.records]
+    assert (small.corrupt, small.good_end, small.payload_bytes) == (whole.corrupt, whole.good_end, whole.payload_bytes)
