@@ -136,10 +136,12 @@ class Pipeline:
     @staticmethod
     def _log_board(decoded: Decoded) -> None:
         for hello in decoded.hellos:
-            extended = {"csi_scaling": hello.csi_scaling, "country": hello.country} if hello.extended else {}
-            event(log, "board_hello", firmware=hello.firmware_version, role=hello.role, mac=hello.mac,
-                  channel=hello.channel, secondary_channel=hello.secondary_channel, rate_Hz=hello.send_rate_hz,
-                  build=hello.build, **extended)
+            fields: dict[str, object] = {
+                "firmware": hello.firmware_version, "role": hello.role, "mac": hello.mac, "channel": hello.channel,
+                "secondary_channel": hello.secondary_channel, "rate_Hz": hello.send_rate_hz, "build": hello.build}
+            if hello.extended:
+                fields.update(csi_scaling=hello.csi_scaling, country=hello.country)
+            event(log, "board_hello", logging.INFO, **fields)
             if hello.problem is not None:
                 event(log, "board_problem", logging.ERROR, mac=hello.mac, problem=hello.problem)
         for rec in decoded.logs:
