@@ -1,12 +1,15 @@
-"""kill -9 in the middle of a recording: what was fsync'ed is there, decodes, and is reported."""
+"""kill -9 in the middle of a recording: what was fsync'ed is there, decodes, and is reported.
+(Fault suite: SIGKILL in capture; moved from tests/integration/test_capture_crash.py.)"""
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import termios
+import time
 import tty
 
 import numpy as np
@@ -39,6 +42,22 @@ class FedPty:
         os.close(self.slave)
 
 
+def _stderr_line(proc: subprocess.Popen, needle: str, timeout: float = 60.0) -> str:
+    """The first stderr line of `proc` containing `needle` (bounded wait on the pipe)."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while time.monotonic() < deadline:
+        if select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            buf += chunk
+            for line in buf.decode(errors="replace").splitlines():
+                if needle in line:
+                    return line
+    raise AssertionError(f"no stderr line with {needle!r} within {timeout} s: {buf[-500:]!r}")
+
+
 def test_sigkill_keeps_every_synced_frame_and_info_reports_the_recovery(tmp_path):
     """Send the first 40 % of a simulated recording, wait until the recorder's manifest says
     those bytes are durable (it is rewritten after every fsync, at most FSYNC_S apart), keep
@@ -55,7 +74,8 @@ def test_sigkill_keeps_every_synced_frame_and_info_reports_the_recovery(tmp_path
                              "--fsync-interval", str(FSYNC_S), "--label", "walking"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
-        wait_for(lambda: (out / "labels.jsonl").exists(), what="the recorder to start")
+        waiting = _stderr_line(proc, "waiting for the first bytes")  # the port is open: no byte is flushed away
+        assert f"serial:{pty.path}" in waiting and not out.exists()  # nothing is created before the first byte
         for at in range(0, first, CHUNK):
             pty.send(data[at : min(at + CHUNK, first)])
         durable = wait_for(lambda: (read_json(out / "manifest.json") or {}).get("counts", {}).get("raw_bytes", 0) >= first
