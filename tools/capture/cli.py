@@ -22,6 +22,14 @@ from csi_edge.errors import UsageError
 from csi_edge.source.base import SOURCES
 
 
+EXPORT_FORMATS = """formats:
+  3do-csv: the 3DO dataset's CSV layout (data,x,y,z,class; raw CSI bytes per packet, positions from
+           trajectory.csv, 3DO class codes), readable by its loaders and by `csi-edge import`
+  npz:     numpy arrays: meta, csi (int8), amplitude (52 L-LTF), label, label_code, classes, xyz, manifest
+  raw:     the original byte stream as it came over the wire (e.g. for tools that read serial logs)
+"""
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("capture", help="record and inspect labelled CSI sessions",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -39,9 +47,11 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, help="PNG path (default: SESSION/session.png)")
     p.set_defaults(func=run_plot)
 
-    p = sub.add_parser("export", help="write the session as 3DO CSV, NPZ, or the raw byte stream")
+    p = sub.add_parser("export", help="write the session as 3DO CSV, NPZ, or the raw byte stream",
+                       description="Write a session in another format.", epilog=EXPORT_FORMATS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("session", type=Path)
-    p.add_argument("--format", required=True, choices=("3do-csv", "npz", "raw"))
+    p.add_argument("--format", required=True, choices=("3do-csv", "npz", "raw"), help="one of the formats below")
     p.add_argument("--out", type=Path, help="output file (default: SESSION/export.<ext>)")
     p.set_defaults(func=run_export)
 
