@@ -39,13 +39,6 @@ def test_receiver_vanishes_and_returns(tmp_path, model):
     assert after["packet_seq"] > first["packet_seq"]
 
 
-def test_the_transmitter_restart_scenario_is_in_this_suite():
-    """TX restart, one frame per read: tests/faults/test_fault_tx_restart.py (moved here)."""
-    from pathlib import Path
-
-    assert (Path(__file__).with_name("test_fault_tx_restart.py")).exists()
-
-
 @pytest.mark.xfail(reason="needs linear decoding of sync floods (issue 11 defect 1, the decoder helper's fix): "
                    "today each 64 KiB chunk of \\xc5\\xed takes over a minute and starves the watchdog", strict=False)  # fmt: skip
 def test_a_sync_flood_does_not_starve_the_watchdog(tmp_path, model):
