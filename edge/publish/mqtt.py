@@ -100,7 +100,7 @@ class MqttPublisher(Publisher):
         cfg = self.cfg
         try:
             self.client.tls_set(ca_certs=cfg.ca_file or None, certfile=cfg.cert_file or None, keyfile=cfg.key_file or None)
-        except (OSError, ValueError) as exc:  # checked at load (check_tls_files); a file changed since
+        except (OSError, ValueError) as exc:  # checked at start (daemon_checks.tls_problems); a file changed since
             raise ConfigError(f"[mqtt] ca_file/cert_file/key_file: cannot set up TLS ({describe(exc)})") from None
 
     # paho network thread ------------------------------------------------------------------
