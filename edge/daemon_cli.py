@@ -76,7 +76,7 @@ def run(args) -> int:
     from csi_edge.logs import setup_logging
 
     setup_logging(cfg.log.level, cfg.log.format)
-    cfg = preflight(cfg, check_target=args.check_config)
+    cfg = preflight(cfg, check_target=args.check_config, password_in_url=bool(args.mqtt and "mqtt.password" in parse_mqtt_url(args.mqtt)))
     if args.check_config:
         model = load_model(cfg)
         print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {cfg.source.spec}, model {model.card.model_id}",
@@ -85,7 +85,7 @@ def run(args) -> int:
     return Daemon(cfg, seconds=args.seconds).run()
 
 
-def preflight(cfg: Config, check_target: bool) -> Config:
+def preflight(cfg: Config, check_target: bool, password_in_url: bool = False) -> Config:
     """What the configuration points at: the source, the password, the TLS files; warnings
     logged. `check_target` (--check-config): the source's device or file must be there now."""
     import logging
@@ -105,7 +105,11 @@ def preflight(cfg: Config, check_target: bool) -> Config:
         problems.append(f"[source] spec {cfg.source.spec}: {problem}")
     if problems:
         raise ConfigError("; ".join(problems))
-    for warning in security_warnings(cfg):
+    warnings = security_warnings(cfg)
+    if password_in_url:
+        warnings.append("the --mqtt URL carries a password: every local user sees it in `ps`; use [mqtt] password_file "
+                        "or $CSI_EDGE_MQTT_PASSWORD")  # fmt: skip
+    for warning in warnings:
         event(log, "config_warning", logging.WARNING, warning=warning)
     if cls.kind == "sim":
         event(log, "source_simulated", logging.WARNING, source=cfg.source.spec,

@@ -65,6 +65,9 @@ def test_good_tls_files_pass(tmp_path, pki):
 def test_the_password_is_never_echoed(tmp_path):
     url = csi_edge("run", "--source", "udp:127.0.0.1:0", "--mqtt", f"mqtt://edge:{SECRET}@broker:99999", "--check-config")
     assert url.returncode == 2 and "port must be 1..65535" in url.stderr and "***" in url.stderr
+    in_ps = csi_edge("run", "--source", "udp:127.0.0.1:0", "--no-mqtt", "--mqtt", f"mqtt://edge:{SECRET}@127.0.0.1:1883",
+                     "--check-config")  # fmt: skip
+    assert in_ps.returncode == 0 and "the --mqtt URL carries a password" in in_ps.stderr and SECRET not in in_ps.stderr
     number = check('[mqtt]\nusername = "edge"\npassword = 12345678\n', tmp_path)
     assert number.returncode == 2 and "[mqtt] password must be a string (got a int, value not shown)" in number.stderr
     assert SECRET not in url.stderr + url.stdout and "12345678" not in number.stderr

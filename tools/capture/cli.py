@@ -21,7 +21,6 @@ from pathlib import Path
 from csi_edge.errors import UsageError
 from csi_edge.source.base import SOURCES
 
-
 EXPORT_FORMATS = """formats:
   3do-csv: the 3DO dataset's CSV layout (data,x,y,z,class; raw CSI bytes per packet, positions from
            trajectory.csv, 3DO class codes), readable by its loaders and by `csi-edge import`
