@@ -3,11 +3,12 @@ capture that cannot start. One line each, and nothing left behind that blocks th
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
-from capture_support import SimPty, run_cli
+from capture_support import SimPty, run_cli, sim_file
 from daemon_harness import REPO
 
 pytestmark = pytest.mark.timeout(120)
@@ -37,9 +38,15 @@ def test_capture_from_a_missing_port_fails_at_once_and_the_retry_works(tmp_path)
                         "--max-packets", "50")  # fmt: skip
     finally:
         board.stop()
-    assert "50 packets" in retry.stderr or "packets" in retry.stderr
-    manifest = (out / "manifest.json").read_text()
-    assert '"csi_scaling": "manual:4"' in manifest and '"country": "01"' in manifest  # the board's HELLO, kept
+    assert "(max-packets)" in retry.stderr and (out / "manifest.json").exists()  # recorded until --max-packets
+
+
+def test_capture_keeps_what_the_board_says_about_itself(tmp_path):
+    stream, _ = sim_file(tmp_path, "sim.bin", 3, seed=1)  # starts with the board's HELLO
+    out = tmp_path / "session"
+    run_cli("capture", "record", "--source", f"replay:{stream}", "--out", out, "--label", "walking")
+    boards = json.loads((out / "manifest.json").read_text())["boards"]
+    assert boards and boards[0]["csi_scaling"] == "manual:4" and boards[0]["country"] == "01" and boards[0]["problem"] is None
 
 
 def test_an_empty_recording_says_there_are_no_packets(tmp_path, model):

@@ -98,14 +98,20 @@ def test_a_board_that_reports_a_problem_is_heard(tmp_path, model):
 
 
 def test_the_simulated_board_says_it_runs(tmp_path, model):
-    board = PtyBoard(tmp_path / "csi-edge-rx", speed=10.0)
-    daemon = DaemonProcess(run_args(f"serial:{board.link}", "simhello", model))
+    """The simulator's HELLO carries the firmware 1.1 fields (a recording starts with it: a pty
+    opened after the board booted would have missed it, as with a real board)."""
+    from csi_edge.tools.sim import simulate
+    from csi_edge.tools.sim.radio import RadioConfig
+    from csi_edge.tools.sim.streaming import hello_frame
+
+    recording = tmp_path / "sim.bin"
+    recording.write_bytes(hello_frame(RadioConfig(), "v1") + simulate(5.0, activity="walking", seed=1).to_v1())
+    daemon = DaemonProcess(run_args(f"replay:{recording}", "simhello", model))  # replayed at the recorded pace
     try:
         health = daemon.wait_json(lambda o: o["topic"] == "health" and "csi_scaling" in o, timeout=60)
-        code = daemon.terminate()
+        code = daemon.proc.wait(60)
     finally:
         daemon.kill()
-        board.close()
     assert code == 0
     assert health["board_problem"] is None and health["csi_scaling"] == "manual:4" and health["country"] == "01"
 
