@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from csi_edge.decoder.reasons import TEXT_ROW_REASONS, DecodeReason
 from csi_edge.decoder.text_header import header_columns
 from csi_edge.decoder.text_layout import FLOAT_COLUMNS, LAYOUTS_BY_WIDTH, META_COLUMNS, Layout, parse_header
 from csi_edge.decoder.text_values import parse_csi_arrays, parse_float_column, parse_int_columns
@@ -45,7 +46,8 @@ BULK_MIN_ROWS = 16  # fewer rows: the row-by-row header path has less fixed cost
 # install) after a decoder has seen FAST_AFTER_BYTES of text, which a small file never reaches.
 FAST_MIN_BYTES = 1 << 16
 FAST_AFTER_BYTES = 16 << 20
-ERROR_ORDER = ("truncated_line", "layout", "bad_field", "bad_array", "array_length")
+# status codes of bad rows: 1 + index in TEXT_ROW_REASONS (a row counts under its first failure)
+_CODE = {reason: 1 + k for k, reason in enumerate(TEXT_ROW_REASONS)}
 
 
 class TextDecoder:
@@ -156,7 +158,7 @@ class TextDecoder:
         if b"type," in line[:at] and parse_header(line) is not None:
             self._other_line(line, scan)
         else:
-            scan.errors["truncated_line"] += 1
+            scan.errors[DecodeReason.TRUNCATED_LINE.value] += 1
 
     # -- bulk parsing -------------------------------------------------------------------
 
@@ -172,25 +174,25 @@ class TextDecoder:
         values, counts, array_ok = parse_csi_arrays(arrays)
         widths = [h.count(b",") for h in heads]
         meta = empty_meta(n)
-        status = np.zeros(n, dtype=np.int8)  # 0 good, else 1 + index in ERROR_ORDER
+        status = np.zeros(n, dtype=np.int8)  # 0 good, else _CODE of its first failure
         len_differs = np.zeros(n, dtype=bool)
         for width in set(widths):
             rows = np.flatnonzero(np.asarray(widths) == width) if len(set(widths)) > 1 else np.arange(n)
             layout = self.header if self.header is not None and self.header.width == width else None
             layout = layout or LAYOUTS_BY_WIDTH.get(width)
             if layout is None:
-                status[rows] = 1 + ERROR_ORDER.index("layout")
+                status[rows] = _CODE[DecodeReason.LAYOUT]
                 continue
             claimed, fields_ok, fits = self._fill_meta(meta, rows, [heads[i] for i in rows], layout)
-            status[rows[~fields_ok]] = 1 + ERROR_ORDER.index("bad_field")
-            status[rows[~fits]] = 1 + ERROR_ORDER.index("layout")
+            status[rows[~fields_ok]] = _CODE[DecodeReason.BAD_FIELD]
+            status[rows[~fits]] = _CODE[DecodeReason.LAYOUT]
             if layout.checks_len:
                 len_differs[rows] = claimed != counts[rows]
         bad_length = len_differs | (counts == 0) | (counts % 2 == 1) | (counts > MAX_CSI_BYTES)
-        status[(status == 0) & ~array_ok] = 1 + ERROR_ORDER.index("bad_array")
-        status[(status == 0) & bad_length] = 1 + ERROR_ORDER.index("array_length")
+        status[(status == 0) & ~array_ok] = _CODE[DecodeReason.BAD_ARRAY]
+        status[(status == 0) & bad_length] = _CODE[DecodeReason.ARRAY_LENGTH]
         for code, count in zip(*np.unique(status[status > 0], return_counts=True), strict=True):
-            self.errors[ERROR_ORDER[code - 1]] += int(count)
+            self.errors[TEXT_ROW_REASONS[code - 1].value] += int(count)
         return meta, values, counts, status == 0
 
     def _fill_meta(self, meta: np.ndarray, rows: np.ndarray, heads: list[bytes], layout: Layout):
