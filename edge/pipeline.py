@@ -44,7 +44,7 @@ class Pipeline:
         self.frames = 0
         self.last_activity: str | None = None
         self._layouts_ok: set[int] = set()
-        self.coalescer = Coalescer()
+        self.coalescer = Coalescer(self.decoder)
         self._last_meta: np.ndarray | None = None
         self.set_model(model)
 
@@ -89,8 +89,7 @@ class Pipeline:
         results as (state payload, arrival time of the newest packet in its window).
         Bytes that cannot complete a window may be held and decoded with later ones."""
         ring = self.ring
-        data = self.coalescer.offer(chunk, arrival, ring.last_seq, ring.packets_to_emit, ring.max_gap_fill)
-        decoded = self.decoder.feed(data) if data else None
+        decoded = self.coalescer.offer(chunk, arrival, ring.last_seq, ring.packets_to_emit, ring.max_gap_fill)
         return self._process(decoded, arrival)
 
     def finish(self, arrival: float) -> list[tuple[dict, float]]:
