@@ -1,18 +1,19 @@
 """Text CSI formats: espressif esp-csi `CSI_DATA` lines and ESP32-CSI-Tool CSV lines.
 
     esp-csi:   CSI_DATA,<id>,<mac>,<rssi>,...,<len>,<first_word>,"[b0,b1,...]"[,extra columns]
+               (or "b0,b1,..." without the brackets, as some tools re-save it; e.g. with a label)
     CSI-Tool:  CSI_DATA,<role>,<mac>,<rssi>,...,<real_time_set>,<real_timestamp>,<len>,[b0 b1 ...]
 
 Column layouts (and the header lines that name them) are in `text_layout`. The array may use
-commas, spaces or both, quoted or not; anything after its `]` is ignored (e.g. a `,class`
-column). A row may be preceded by any text on its line (ANSI escapes, a host timestamp, a log
+commas, spaces or both, quoted or not (without brackets it must be quoted); anything after
+it is ignored (e.g. a `,class` or `,label` column). A row may be preceded by any text on its line (ANSI escapes, a host timestamp, a log
 prefix): decoding starts at `CSI_DATA`. Lines end with LF, CRLF or a lone CR.
 
 Outcomes per line: a frame; a header line (`ignored["header"]`); a blank line (not counted);
 another text line (`ignored["text_line"]`); or an error counted in `errors` by its first
 failure, in this order:
 
-    truncated_line   `CSI_DATA` without a complete `[...]` array after it
+    truncated_line   `CSI_DATA` without a complete array (`[...]` or `"..."`) after it
     layout           a column count that no header line or known layout explains
     bad_field        a header column that is not an integer (or float where one is expected)
     bad_array        the array holds something other than int8 numbers
@@ -122,9 +123,8 @@ class TextDecoder:
                 for piece in line[at:].split(MARK)[1:]:
                     self._row_line(MARK + piece, scan)
                 continue
-            open_at = line.find(b"[", at)
-            close_at = line.find(b"]", open_at)
-            if open_at < 0 or close_at < 0:
+            open_at, close_at = _array_span(line, at)
+            if close_at < 0:
                 self._unfinished(line, at, scan)
                 continue
             heads.append(line[at + 9 : open_at])
@@ -134,9 +134,8 @@ class TextDecoder:
 
     def _row_line(self, line: bytes, scan: _Scan) -> None:
         """One row starting with `CSI_DATA` (the loop in `_scan`, spelled out)."""
-        open_at = line.find(b"[")
-        close_at = line.find(b"]", open_at)
-        if open_at < 0 or close_at < 0:
+        open_at, close_at = _array_span(line, 0)
+        if close_at < 0:
             self._unfinished(line, 0, scan)
             return
         scan.heads.append(line[9:open_at])
@@ -274,6 +273,17 @@ class _Scan:
     ignored: Counter = field(default_factory=Counter)
     headers: list = field(default_factory=list)  # (index of the next row, Layout) per header line
     marked: int = 0
+
+
+def _array_span(line: bytes, at: int) -> tuple[int, int]:
+    """Where the array of the row whose `CSI_DATA` is at line[at] opens and closes (-1: it does
+    not close): `[...]` (quoted or not), or else the first quoted field (`"0,0,9,..."`, an esp-csi
+    variant with the brackets left out)."""
+    open_at = line.find(b"[", at)
+    if open_at < 0:
+        open_at = line.find(b'"', at)
+        return open_at, (line.find(b'"', open_at + 1) if open_at >= 0 else -1)
+    return open_at, line.find(b"]", open_at)
 
 
 _FAST = None  # csi_edge.decoder.text_fast once loaded; False: no numba, or its kernel failed
