@@ -41,7 +41,7 @@ class LineBuffer:
         if last < 0:
             self._grow(text)
             return b""
-        done = bytes(self._tail) + text[: last + 1] if self._tail else text[: last + 1]
+        done = b"".join((self._tail, memoryview(text)[: last + 1])) if self._tail else text[: last + 1]
         self._tail = bytearray()
         self._grow(text[last + 1 :])
         return self._drop_long(done)

@@ -114,24 +114,27 @@ class StreamDecoder:
         return Decoded(frames, pending.stats, pending.hellos, pending.logs)
 
     def _take(self, data: bytes, final: bool) -> None:
-        if data:
+        if self._buf or not data:
             self._buf += data
-        if not self._buf or (not final and len(self._buf) < self._need):
-            return  # waiting for the rest of a frame: nothing to decide yet
-        framing = frame_region(self._buf, 0, final)
-        self.work += len(self._buf) + framing.visited
+            if not self._buf or (not final and len(self._buf) < self._need):
+                return  # waiting for the rest of a frame: nothing to decide yet
+            buf: bytes | bytearray = self._buf
+        else:
+            buf = data  # nothing held (the usual case): no copy
+        framing = frame_region(buf, 0, final)
+        self.work += len(buf) + framing.visited
         self.crc_bytes += framing.crc_bytes
         self.errors.update(framing.errors)
-        self._route(framing)
-        del self._buf[: framing.stop]
+        self._route(buf, framing)
+        self._buf = bytearray(buf[framing.stop :])
         self._need = framing.need - framing.stop if framing.need else 0
 
-    def _route(self, framing: Framing) -> None:
+    def _route(self, buf: bytes | bytearray, framing: Framing) -> None:
         """Send the text between frames to the line buffer and the frames to `_pending`."""
-        buf, starts, ends, stop = self._buf, framing.starts, framing.ends, framing.stop
+        starts, ends, stop = framing.starts, framing.ends, framing.stop
         pending = self._pending
         if not len(starts):
-            pending.add_text(self.lines.add(bytes(buf[:stop])))
+            pending.add_text(self.lines.add(bytes(buf[:stop])))  # (no copy when `buf` is bytes and whole)
             return
         # A frame ends the current line. Only frames with text before them (or the first one,
         # when a line is open) need that; the frames in between are taken in runs.
@@ -183,7 +186,7 @@ class _Pending:
             self._text.append(text)
             self.text = True
 
-    def add_csi(self, buf: bytearray, starts: np.ndarray, csi_len: np.ndarray) -> None:
+    def add_csi(self, buf: bytes | bytearray, starts: np.ndarray, csi_len: np.ndarray) -> None:
         if not len(starts):
             return
         lo = int(starts[0])

@@ -20,33 +20,31 @@ failure, in this order:
     array_length     empty, odd or > 612 values, or (esp-csi) not the `len` it claims
 
 Speed: the per-line Python work is a few `find`s and slices; the numbers of all rows of a
-region are parsed together (`text_values`). With numba installed, regions of FAST_MIN_BYTES and
-more go through `text_fast` instead: one compiled pass that decodes the clean rows and hands
-every other line back to this path, with identical results (CSI_EDGE_NO_NUMBA=1 turns it off).
+region are parsed together (`text_values`). Where the compiled kernel is built (the C extension
+of `text_kernel`), regions of FAST_MIN_BYTES and more go through `text_fast` instead: one
+compiled pass that decodes the clean rows and hands every other line back to this path, with
+identical results (CSI_EDGE_NO_KERNEL=1 turns it off).
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from csi_edge.decoder import text_fast
 from csi_edge.decoder.reasons import TEXT_ROW_REASONS, DecodeReason
 from csi_edge.decoder.text_header import header_columns
 from csi_edge.decoder.text_layout import FLOAT_COLUMNS, LAYOUTS_BY_WIDTH, META_COLUMNS, Layout, parse_header
-from csi_edge.decoder.text_values import parse_csi_arrays, parse_float_column, parse_int_columns
+from csi_edge.decoder.text_values import assemble_rows, parse_csi_arrays, parse_float_column, parse_int_columns
 from csi_edge.frames import MAX_CSI_BYTES, FrameBatch, empty_meta, mac_to_int
 
 MARK = b"CSI_DATA"
 BULK_MIN_ROWS = 16  # fewer rows: the row-by-row header path has less fixed cost
-# The numba kernel (text_fast) is for bulk decoding: files, imports, replays. Regions smaller
-# than FAST_MIN_BYTES (a live serial read) stay on the numpy path, so a live decode loop never
-# stalls on a JIT compile; and numba is only loaded (about 1 s; 10 to 15 s to compile once per
-# install) after a decoder has seen FAST_AFTER_BYTES of text, which a small file never reaches.
-FAST_MIN_BYTES = 1 << 16
-FAST_AFTER_BYTES = 16 << 20
+# Below this a region (a few lines of a live serial read) costs more to set the kernel up for
+# than to parse on the numpy path.
+FAST_MIN_BYTES = 1 << 12
 # status codes of bad rows: 1 + index in TEXT_ROW_REASONS (a row counts under its first failure)
 _CODE = {reason: 1 + k for k, reason in enumerate(TEXT_ROW_REASONS)}
 
@@ -62,19 +60,16 @@ class TextDecoder:
         self._macs: dict[bytes, int] = {}
         self.bulk_headers = True  # False: always the row-by-row path (tests compare the two)
         self.bulk_min_rows = BULK_MIN_ROWS
-        # numba kernel (text_fast) for regions of fast_min_bytes and more, unless disabled
-        self.fast = os.environ.get("CSI_EDGE_NO_NUMBA", "") in ("", "0")
+        # the compiled kernel (text_fast) for regions of fast_min_bytes and more, where it is built
+        self.fast = text_fast.available()
         self.fast_min_bytes = FAST_MIN_BYTES
-        self.fast_after_bytes = FAST_AFTER_BYTES
-        self.bytes_seen = 0
 
     def decode(self, region: bytes) -> FrameBatch:
         """Decode a region of text holding complete lines (the last may lack its newline)."""
         if b"\r" in region:
             region = region.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        self.bytes_seen += len(region)
-        if self.fast and len(region) >= self.fast_min_bytes and (fast := self._fast_path()) is not None:
-            return fast.decode_region(self, region)  # same result, one compiled pass
+        if self.fast and len(region) >= self.fast_min_bytes:
+            return text_fast.decode_region(self, region)  # same result, one compiled pass
         lines = region.split(b"\n")
         self.lines_seen += len(lines)
         header = self.header
@@ -96,12 +91,6 @@ class TextDecoder:
             parts.append(self._rows(scan.heads[lo:hi], scan.arrays[lo:hi]))
         self.header = last
         return FrameBatch.concat(parts)
-
-    def _fast_path(self):
-        """csi_edge.decoder.text_fast when numba is there and worth loading, else None."""
-        if _FAST is None and self.bytes_seen < self.fast_after_bytes:
-            return None  # not loaded yet, and not worth loading for this little text
-        return _text_fast()
 
     def _scan(self, lines: list[bytes], glued: bool) -> _Scan:
         """Cut each CSI line into its header text and array text; classify the other lines.
@@ -165,7 +154,7 @@ class TextDecoder:
         """Parse the rows cut by `_scan` in bulk; count the bad ones; -> the good ones' frames."""
         if not heads:
             return FrameBatch.empty()
-        return _assemble(*self._checked_rows(heads, arrays))
+        return assemble_rows(*self._checked_rows(heads, arrays))
 
     def _checked_rows(self, heads: list[bytes], arrays: list[bytes]):
         """Parse and check N rows; count the bad ones -> (meta, values, counts, good)."""
@@ -284,38 +273,3 @@ def _array_span(line: bytes, at: int) -> tuple[int, int]:
         open_at = line.find(b'"', at)
         return open_at, (line.find(b'"', open_at + 1) if open_at >= 0 else -1)
     return open_at, line.find(b"]", open_at)
-
-
-_FAST = None  # csi_edge.decoder.text_fast once loaded; False: no numba, or its kernel failed
-
-
-def _text_fast():
-    """The numba fast path module, imported (with numba) and its kernel compiled or loaded on first
-    use; None without numba, or when the kernel does not work here."""
-    global _FAST
-    if _FAST is None:
-        from csi_edge.decoder import text_fast
-
-        _FAST = text_fast if text_fast.available() else False
-    return _FAST or None
-
-
-def _assemble(meta: np.ndarray, values: np.ndarray, counts: np.ndarray, good: np.ndarray) -> FrameBatch:
-    """Keep the good rows; lay their values out as int8 (N, longest) zero-padded on the right."""
-    if not good.all():
-        values = values[np.repeat(good, counts)]
-        counts = counts[good]
-        meta = meta[good]
-    meta["csi_len"] = counts
-    n = len(counts)
-    if n == 0:
-        return FrameBatch.empty()
-    width = int(counts.max())
-    if np.all(counts == width):
-        csi = values.reshape(n, width)
-    else:
-        csi = np.zeros((n, width), dtype=np.int8)
-        starts = np.cumsum(counts) - counts
-        cols = np.arange(values.size) - np.repeat(starts, counts)
-        csi[np.repeat(np.arange(n), counts), cols] = values
-    return FrameBatch(meta, np.ascontiguousarray(csi))
