@@ -39,6 +39,8 @@ from csi_edge.decoder.reasons import DecodeReason
 from csi_edge.frames import FORMAT_V1, MAX_CSI_BYTES, FrameBatch, empty_meta
 
 _U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+_ENVELOPE = struct.Struct("<BBH")  # version, type, length (after the sync pair)
 _S0, _S1 = p.SYNC[0], p.SYNC[1]
 _FIRST = p.SYNC[:1]
 _MIN_BY_TYPE = np.full(256, -1, dtype=np.int64)  # -1: unknown type
@@ -68,15 +70,20 @@ class Framing:
     crc_bytes: int = 0  # bytes run through CRC-32 (each candidate at most once)
 
 
+SMALL_BYTES = 4096  # below this (a live serial read) plain Python beats numpy's per-call cost
+
+
 @dataclass
 class _Candidates:
-    """Every sync pair of a buffer with its envelope, as arrays (index k: the k-th pair)."""
+    """Every sync pair of a buffer with its envelope (index k: the k-th pair), as lists."""
 
-    at: np.ndarray  # offset of the pair
-    ends: np.ndarray  # offset one past the frame it announces
-    header: np.ndarray  # bool: the 6 envelope bytes are there
-    envelope_bad: np.ndarray  # bool: version or length failed (header present)
-    version_bad: np.ndarray  # bool
+    at: list[int]  # offset of the pair
+    ends: list[int]  # offset one past the frame it announces
+    decidable: list[bool]  # the envelope is there and, if it is good, the whole frame too
+    envelope_bad: list[bool]  # version or length failed (header present)
+    plain: list[int]  # indices of the pairs whose envelope did not fail (where a run of failures stops)
+    bad_versions: list[int]  # cumulative count of version failures before pair k (len K + 1)
+    after: list[int]  # first pair at or after the end of the frame pair k announces
 
 
 def frame_region(buf: bytes | bytearray, pos: int, final: bool) -> Framing:
@@ -85,18 +92,24 @@ def frame_region(buf: bytes | bytearray, pos: int, final: bool) -> Framing:
     first = buf.find(_FIRST, pos)
     if first < 0:
         return Framing(stop=n)
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    cands = _candidates(arr, first, n)
+    arr = np.frombuffer(buf, dtype=np.uint8) if n - first >= SMALL_BYTES else None
+    cands = _candidates(buf, first) if arr is None else _candidates_bulk(arr, first)
     out = Framing(stop=n)
     consumed, cursor = _walk(buf, cands, final, out)
     if out.need == 0 and not final and buf[n - 1] == _S0 and n - 1 >= cursor:
         out.stop, out.need = n - 1, n + 1  # a lone first sync byte: wait for the next one
     if consumed:
-        _describe(arr, cands, np.asarray(consumed, dtype=np.int64), out)
+        starts = np.array([cands.at[k] for k in consumed], dtype=np.int64)
+        ends = np.array([cands.ends[k] for k in consumed], dtype=np.int64)
+        if arr is None:
+            _describe(buf, starts, ends, out)
+        else:
+            _describe_bulk(arr, starts, ends, out)
     return out
 
 
-def _candidates(arr: np.ndarray, first: int, n: int) -> _Candidates:
+def _candidates_bulk(arr: np.ndarray, first: int) -> _Candidates:
+    n = len(arr)
     rest = arr[first:]
     at = np.flatnonzero((rest[:-1] == _S0) & (rest[1:] == _S1)).astype(np.int64) + first
     last = n - 1
@@ -105,19 +118,46 @@ def _candidates(arr: np.ndarray, first: int, n: int) -> _Candidates:
     length = arr[np.minimum(at + 4, last)].astype(np.int64) | (arr[np.minimum(at + 5, last)].astype(np.int64) << 8)
     version_bad = header & (version != p.VERSION)
     envelope_bad = version_bad | (header & (length > p.MAX_PAYLOAD))
-    return _Candidates(at, at + p.OVERHEAD + length, header, envelope_bad, version_bad)
+    ends = at + p.OVERHEAD + length
+    return _Candidates(
+        at.tolist(), ends.tolist(), (header & (envelope_bad | (ends <= n))).tolist(), envelope_bad.tolist(),
+        np.flatnonzero(~envelope_bad).tolist(), np.concatenate(([0], np.cumsum(version_bad))).tolist(),
+        np.searchsorted(at, ends).tolist(),
+    )  # fmt: skip
+
+
+def _candidates(buf: bytes | bytearray, first: int) -> _Candidates:
+    """`_candidates_bulk` for a small buffer, in plain Python."""
+    n = len(buf)
+    at: list[int] = []
+    ends: list[int] = []
+    decidable: list[bool] = []
+    envelope_bad: list[bool] = []
+    plain: list[int] = []
+    bad_versions = [0]
+    k = buf.find(p.SYNC, first)
+    while k >= 0:
+        header = k + p.HEADER_SIZE <= n
+        version, _, length = _ENVELOPE.unpack_from(buf, k + 2) if header else (p.VERSION, 0, 0)
+        version_bad = version != p.VERSION
+        bad = version_bad or length > p.MAX_PAYLOAD
+        end = k + p.OVERHEAD + length
+        if not bad:
+            plain.append(len(at))
+        at.append(k)
+        ends.append(end)
+        decidable.append(header and (bad or end <= n))
+        envelope_bad.append(bad)
+        bad_versions.append(bad_versions[-1] + version_bad)
+        k = buf.find(p.SYNC, k + 1)
+    after = [bisect_left(at, end) for end in ends]
+    return _Candidates(at, ends, decidable, envelope_bad, plain, bad_versions, after)
 
 
 def _walk(buf: bytes | bytearray, cands: _Candidates, final: bool, out: Framing) -> tuple[list[int], int]:
     """The sequential reader over the candidates -> (indices of CRC-valid frames, cursor)."""
-    at, ends = cands.at.tolist(), cands.ends.tolist()
-    n, count = len(buf), len(at)
-    complete = (cands.ends <= n).tolist()
-    header = cands.header.tolist()
-    envelope_bad = cands.envelope_bad.tolist()
-    plain = np.flatnonzero(~cands.envelope_bad).tolist()  # the candidates a run of failures stops at
-    bad_versions = np.concatenate(([0], np.cumsum(cands.version_bad))).tolist()
-    after = np.searchsorted(cands.at, cands.ends).tolist()  # first candidate at or after a frame's end
+    at, ends, envelope_bad, plain, bad_versions = cands.at, cands.ends, cands.envelope_bad, cands.plain, cands.bad_versions
+    count = len(at)
     consumed: list[int] = []
     errors = out.errors
     view = memoryview(buf)
@@ -137,9 +177,10 @@ def _walk(buf: bytes | bytearray, cands: _Candidates, final: bool, out: Framing)
                 continue
             out.visited += 1
             c = at[k]
-            if not (header[k] and complete[k]):
+            if not cands.decidable[k]:
                 if not final:
-                    out.stop, out.need = c, (ends[k] if header[k] else c + p.HEADER_SIZE)
+                    header = c + p.HEADER_SIZE <= len(buf)
+                    out.stop, out.need = c, (ends[k] if header else c + p.HEADER_SIZE)
                     break
                 errors[DecodeReason.TRUNCATED.value] += 1  # the stream ended inside this frame
                 cursor, k = c + 1, k + 1
@@ -148,7 +189,7 @@ def _walk(buf: bytes | bytearray, cands: _Candidates, final: bool, out: Framing)
             out.crc_bytes += e - c - 6
             if crc32(view[c + 2 : e - 4]) == stored(buf, e - 4)[0]:
                 consumed.append(k)
-                cursor, k = e, after[k]
+                cursor, k = e, cands.after[k]
             else:
                 errors[_CRC] += 1
                 cursor, k = c + 1, k + 1
@@ -157,10 +198,30 @@ def _walk(buf: bytes | bytearray, cands: _Candidates, final: bool, out: Framing)
     return consumed, cursor
 
 
-def _describe(arr: np.ndarray, cands: _Candidates, idx: np.ndarray, out: Framing) -> None:
-    """Types, payload checks and csi_len of the CRC-valid frames `idx` (counting type/payload)."""
-    starts = cands.at[idx]
-    ends = cands.ends[idx]
+def _describe(buf: bytes | bytearray, starts: np.ndarray, ends: np.ndarray, out: Framing) -> None:
+    """Types, payload checks and csi_len of the CRC-valid frames at `starts` (counting type and
+    payload failures), frame by frame; `_describe_bulk` is the same with numpy."""
+    types, good, csi_len = [], [], []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        ftype, length = buf[start + 3], end - start - p.OVERHEAD
+        minimum = p.MIN_PAYLOAD.get(ftype, -1)
+        is_csi = ftype == p.TYPE_CSI and length >= minimum
+        n = _U16.unpack_from(buf, start + p.HEADER_SIZE + p.CSI_LEN_OFFSET)[0] if is_csi else 0
+        reason = None
+        if minimum < 0:
+            reason = DecodeReason.TYPE.value
+        elif length < minimum or (is_csi and n > min(length - p.CSI_HEADER_SIZE, MAX_CSI_BYTES)):
+            reason = DecodeReason.PAYLOAD.value
+        if reason:
+            out.errors[reason] += 1
+        types.append(ftype)
+        good.append(reason is None)
+        csi_len.append(n)
+    out.starts, out.ends = starts, ends
+    out.types, out.good, out.csi_len = np.array(types, np.uint8), np.array(good, bool), np.array(csi_len, np.int64)
+
+
+def _describe_bulk(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: Framing) -> None:
     types = arr[starts + 3]
     lengths = ends - starts - p.OVERHEAD
     minimum = _MIN_BY_TYPE[types]
@@ -198,12 +259,13 @@ def gather_csi(data: bytes | bytearray, offsets: np.ndarray, lengths: np.ndarray
 
 
 # CSI header fields copied to META_DTYPE as they are (flags are split into their bits)
-_PLAIN_FIELDS = tuple(name for name in p.CSI_HEADER_DTYPE.names if name != "flags")
+_PLAIN_FIELDS = tuple(name for name in p.CSI_HEADER_DTYPE.names or () if name != "flags")
+_UNKNOWN = empty_meta(1)
 
 
 def header_to_meta(header: np.ndarray) -> np.ndarray:
     """Protocol-v1 CSI headers -> META_DTYPE records."""
-    meta = empty_meta(len(header))
+    meta = np.repeat(_UNKNOWN, len(header))  # (empty_meta, in one call)
     for name in _PLAIN_FIELDS:
         meta[name] = header[name]
     flags = header["flags"].astype(np.int32)

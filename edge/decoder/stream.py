@@ -138,24 +138,29 @@ class StreamDecoder:
             return
         # A frame ends the current line. Only frames with text before them (or the first one,
         # when a line is open) need that; the frames in between are taken in runs.
-        breaks = np.flatnonzero(starts != np.concatenate(([0], ends[:-1]))).tolist()
+        starts_at, ends_at = starts.tolist(), ends.tolist()
+        breaks = [k for k, (s, e) in enumerate(zip(starts_at, [0, *ends_at[:-1]], strict=True)) if s != e]
         if self.lines.open and (not breaks or breaks[0] != 0):
             breaks.insert(0, 0)
         is_csi = framing.good & (framing.types == p.TYPE_CSI)
-        bounds = ([0] if not breaks or breaks[0] != 0 else []) + breaks + [len(starts)]
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-            if lo in breaks:
-                text_from = int(ends[lo - 1]) if lo else 0
-                if text_from < starts[lo]:
-                    pending.add_text(self.lines.add(bytes(buf[text_from : starts[lo]])))
-                pending.add_text(self.lines.close())
-            run = is_csi[lo:hi]
-            pending.add_csi(buf, starts[lo:hi][run], framing.csi_len[lo:hi][run])
+        if not breaks:  # frames back to back, no text: one run (a live read, a clean v1 file)
+            pending.add_csi(buf, starts[is_csi], framing.csi_len[is_csi])
+        else:
+            at_break = set(breaks)
+            bounds = ([0] if breaks[0] else []) + breaks + [len(starts_at)]
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                if lo in at_break:
+                    text_from = ends_at[lo - 1] if lo else 0
+                    if text_from < starts_at[lo]:
+                        pending.add_text(self.lines.add(bytes(buf[text_from : starts_at[lo]])))
+                    pending.add_text(self.lines.close())
+                run = is_csi[lo:hi]
+                pending.add_csi(buf, starts[lo:hi][run], framing.csi_len[lo:hi][run])
         for k in np.flatnonzero(framing.good & ~is_csi).tolist():
             payload = bytes(buf[int(starts[k]) + p.HEADER_SIZE : int(ends[k]) - p.CRC.size])
             pending.add_other(int(framing.types[k]), payload)
-        if ends[-1] < stop:
-            pending.add_text(self.lines.add(bytes(buf[int(ends[-1]) : stop])))
+        if ends_at[-1] < stop:
+            pending.add_text(self.lines.add(bytes(buf[ends_at[-1] : stop])))
 
 
 class _Pending:

@@ -206,14 +206,26 @@ def reference_reader(stream: bytes) -> tuple[list[tuple[int, bytes]], Counter]:
 @SETTINGS
 @given(st.lists(st.one_of(csi_frame, damaged_frame, other_frame, garbage), max_size=12), st.lists(st.integers(0, 8000), max_size=8))
 def test_binary_reader_equals_the_byte_by_byte_reference(pieces, cuts):
+    """Both ways of reading the envelopes (numpy for large buffers, plain Python for small ones)."""
+    from csi_edge.decoder import binary
+
     stream = b"".join(pieces)
     good, errors = reference_reader(stream)
-    frames, decoder = run_chunked(stream, cuts)
     csi = [payload for ftype, payload in good if ftype == p.TYPE_CSI]
     expected = [p.frame(p.TYPE_CSI, c[: 34 + int.from_bytes(c[32:34], "little")]) for c in csi]
-    assert [meta_to_frames(row) for row in trimmed(frames)] == expected
-    binary = {k: v for k, v in decoder.errors.items() if k in ("version", "length", "crc", "type", "payload", "truncated")}
-    assert binary == {k: v for k, v in errors.items() if v}
+    logs = [(payload[0], payload[1:].decode("utf-8", "replace")) for ftype, payload in good if ftype == p.TYPE_LOG]
+    saved = binary.SMALL_BYTES
+    try:
+        for threshold in (0, 1 << 30, saved):  # always numpy, never numpy, as shipped
+            binary.SMALL_BYTES = threshold
+            frames, decoder = run_chunked(stream, cuts)
+            assert [meta_to_frames(row) for row in trimmed(frames)] == expected
+            binary_errors = {k: v for k, v in decoder.errors.items() if k in ("version", "length", "crc", "type", "payload", "truncated")}
+            assert binary_errors == {k: v for k, v in errors.items() if v}
+            decoded, _ = decode_bytes(stream)
+            assert [(r.level, r.text) for r in decoded.logs] == logs
+    finally:
+        binary.SMALL_BYTES = saved
 
 
 def trimmed(frames: FrameBatch) -> list[FrameBatch]:
