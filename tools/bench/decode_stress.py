@@ -164,3 +164,30 @@ def commands(args) -> None:
         print(f"{name:<18} {cold:>7.2f} {warm:>7.2f}")
     (oc, ow), (tc, tw) = results["csi-edge decode"], results["csiread"]
     print(f"csi-edge decode is {tc / oc:.2f}x csiread cold, {tw / ow:.2f}x warm")
+    if args.plot:
+        plot_path = str(Path(args.plot).with_name(Path(args.plot).stem + "-commands.png"))
+        _plot_commands(plot_path, results, size_mb)
+        print(f"plot: {plot_path}")
+
+
+def _plot_commands(path: str, results: dict[str, tuple[float, float]], size_mb: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(7.0, 2.6))
+    for offset, k, label, colour in ((-0.2, 0, "cold (first run after install)", "#c63"), (0.2, 1, "warm", "#2a7")):
+        secs = [results[name][k] for name in names]
+        ax.barh(y + offset, secs, height=0.38, label=label, color=colour)
+        for yy, v in zip(y + offset, secs, strict=True):
+            ax.text(v, yy, f" {v:.2f} s", va="center", fontsize=8)
+    ax.set_yticks(y, names)
+    ax.set_xlabel(f"seconds, process start to exit ({size_mb:.0f} MB ESP32-CSI-Tool file)")
+    ax.set_xlim(0, ax.get_xlim()[1] * 1.15)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
