@@ -44,6 +44,15 @@ class DecodeReason(str, Enum):
 
 
 ERROR_REASONS: tuple[str, ...] = tuple(reason.value for reason in DecodeReason)
+# Failures of binary frames (the rest are failures of text lines).
+BINARY_REASONS: tuple[DecodeReason, ...] = (
+    DecodeReason.VERSION,
+    DecodeReason.LENGTH,
+    DecodeReason.CRC,
+    DecodeReason.TYPE,
+    DecodeReason.PAYLOAD,
+    DecodeReason.TRUNCATED,
+)
 # A bad text row is counted under its first failure, in this order.
 TEXT_ROW_REASONS: tuple[DecodeReason, ...] = (
     DecodeReason.TRUNCATED_LINE,

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from csi_edge import protocol as p
 from csi_edge.decoder import StreamDecoder, decode_bytes
+from csi_edge.decoder.reasons import BINARY_REASONS
 from csi_edge.frames import FrameBatch
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -220,7 +221,7 @@ def test_binary_reader_equals_the_byte_by_byte_reference(pieces, cuts):
             binary.SMALL_BYTES = threshold
             frames, decoder = run_chunked(stream, cuts)
             assert [meta_to_frames(row) for row in trimmed(frames)] == expected
-            binary_errors = {k: v for k, v in decoder.errors.items() if k in ("version", "length", "crc", "type", "payload", "truncated")}
+            binary_errors = {k: v for k, v in decoder.errors.items() if k in BINARY_REASONS}
             assert binary_errors == {k: v for k, v in errors.items() if v}
             decoded, _ = decode_bytes(stream)
             assert [(r.level, r.text) for r in decoded.logs] == logs
