@@ -35,7 +35,7 @@
  * STOP returns to Python at once (a header line changes the layout of the rows after it);
  * FALLBACK lines are handed to the reference path after the pass, TEXT lines are only counted.
  *
- * Plain C99, no Python objects: the module init below exists only so that setuptools builds
+ * Plain C, no Python objects: the module init below exists only so that setuptools builds
  * this file as an extension and Python can find it; the kernel is called through ctypes.
  */
 #include <Python.h>
