@@ -336,8 +336,12 @@ int csi_scan_region(csi_scan_t *s) {
     return 0;
 }
 
-static struct PyModuleDef s_module = {PyModuleDef_HEAD_INIT, "_textscan",
-                                      "The text decoder's compiled kernel (called through ctypes).", -1, NULL};
+static struct PyModuleDef s_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_textscan",
+    .m_doc = "The text decoder's compiled kernel (called through ctypes).",
+    .m_size = -1,
+};
 
 PyMODINIT_FUNC PyInit__textscan(void) {
     s_init_tables();
