@@ -75,15 +75,19 @@ SMALL_BYTES = 4096  # below this (a live serial read) plain Python beats numpy's
 
 @dataclass
 class _Candidates:
-    """Every sync pair of a buffer with its envelope (index k: the k-th pair), as lists."""
+    """The sync pairs of a buffer. Pairs whose envelope fails (version, length) are kept only as
+    counts, since the reader passes them in runs; the others ("plain" pairs, index i) as lists.
+    (A 1 MiB sync flood is half a million pairs: no per-pair Python objects for those.)"""
 
-    at: list[int]  # offset of the pair
+    count: int  # all pairs
+    at_all: np.ndarray | list[int]  # offset of every pair (read once per run of failures)
+    bad_versions: np.ndarray | list[int]  # version failures among the pairs before pair k (len count + 1)
+    index: list[int]  # plain pair i is pair index[i]
+    at: list[int]  # its offset
     ends: list[int]  # offset one past the frame it announces
-    decidable: list[bool]  # the envelope is there and, if it is good, the whole frame too
-    envelope_bad: list[bool]  # version or length failed (header present)
-    plain: list[int]  # indices of the pairs whose envelope did not fail (where a run of failures stops)
-    bad_versions: list[int]  # cumulative count of version failures before pair k (len K + 1)
-    after: list[int]  # first pair at or after the end of the frame pair k announces
+    decidable: list[bool]  # its envelope is there and so is the whole frame
+    after: list[int]  # the first pair at or after the end of its frame
+    after_plain: list[int]  # the first plain pair at or after the end of its frame
 
 
 def frame_region(buf: bytes | bytearray, pos: int, final: bool) -> Framing:
@@ -99,8 +103,8 @@ def frame_region(buf: bytes | bytearray, pos: int, final: bool) -> Framing:
     if out.need == 0 and not final and buf[n - 1] == _S0 and n - 1 >= cursor:
         out.stop, out.need = n - 1, n + 1  # a lone first sync byte: wait for the next one
     if consumed:
-        starts = np.array([cands.at[k] for k in consumed], dtype=np.int64)
-        ends = np.array([cands.ends[k] for k in consumed], dtype=np.int64)
+        starts = np.array([cands.at[i] for i in consumed], dtype=np.int64)
+        ends = np.array([cands.ends[i] for i in consumed], dtype=np.int64)
         if arr is None:
             _describe(buf, starts, ends, out)
         else:
@@ -117,82 +121,84 @@ def _candidates_bulk(arr: np.ndarray, first: int) -> _Candidates:
     version = arr[np.minimum(at + 2, last)]
     length = arr[np.minimum(at + 4, last)].astype(np.int64) | (arr[np.minimum(at + 5, last)].astype(np.int64) << 8)
     version_bad = header & (version != p.VERSION)
-    envelope_bad = version_bad | (header & (length > p.MAX_PAYLOAD))
-    ends = at + p.OVERHEAD + length
+    index = np.flatnonzero(~(version_bad | (header & (length > p.MAX_PAYLOAD))))
+    plain_at, plain_header = at[index], header[index]
+    ends = plain_at + p.OVERHEAD + length[index]
+    after = np.searchsorted(at, ends)
     return _Candidates(
-        at.tolist(), ends.tolist(), (header & (envelope_bad | (ends <= n))).tolist(), envelope_bad.tolist(),
-        np.flatnonzero(~envelope_bad).tolist(), np.concatenate(([0], np.cumsum(version_bad))).tolist(),
-        np.searchsorted(at, ends).tolist(),
+        len(at), at, np.concatenate(([0], np.cumsum(version_bad))), index.tolist(), plain_at.tolist(), ends.tolist(),
+        (plain_header & (ends <= n)).tolist(), after.tolist(), np.searchsorted(index, after).tolist(),
     )  # fmt: skip
 
 
 def _candidates(buf: bytes | bytearray, first: int) -> _Candidates:
     """`_candidates_bulk` for a small buffer, in plain Python."""
     n = len(buf)
-    at: list[int] = []
+    at_all: list[int] = []
+    bad_versions = [0]
+    index: list[int] = []
     ends: list[int] = []
     decidable: list[bool] = []
-    envelope_bad: list[bool] = []
-    plain: list[int] = []
-    bad_versions = [0]
     k = buf.find(p.SYNC, first)
     while k >= 0:
         header = k + p.HEADER_SIZE <= n
         version, _, length = _ENVELOPE.unpack_from(buf, k + 2) if header else (p.VERSION, 0, 0)
         version_bad = version != p.VERSION
-        bad = version_bad or length > p.MAX_PAYLOAD
-        end = k + p.OVERHEAD + length
-        if not bad:
-            plain.append(len(at))
-        at.append(k)
-        ends.append(end)
-        decidable.append(header and (bad or end <= n))
-        envelope_bad.append(bad)
+        if not (version_bad or length > p.MAX_PAYLOAD):
+            index.append(len(at_all))
+            ends.append(k + p.OVERHEAD + length)
+            decidable.append(header and ends[-1] <= n)
+        at_all.append(k)
         bad_versions.append(bad_versions[-1] + version_bad)
         k = buf.find(p.SYNC, k + 1)
-    after = [bisect_left(at, end) for end in ends]
-    return _Candidates(at, ends, decidable, envelope_bad, plain, bad_versions, after)
+    after = [bisect_left(at_all, end) for end in ends]
+    after_plain = [bisect_left(index, a) for a in after]
+    return _Candidates(len(at_all), at_all, bad_versions, index, [at_all[k] for k in index], ends, decidable, after, after_plain)
 
 
 def _walk(buf: bytes | bytearray, cands: _Candidates, final: bool, out: Framing) -> tuple[list[int], int]:
-    """The sequential reader over the candidates -> (indices of CRC-valid frames, cursor)."""
-    at, ends, envelope_bad, plain, bad_versions = cands.at, cands.ends, cands.envelope_bad, cands.plain, cands.bad_versions
-    count = len(at)
+    """The sequential reader over the pairs -> (plain indices of CRC-valid frames, cursor).
+
+    `k` is the next pair to look at, `i` the next plain pair (index[i] >= k); the pairs from k
+    to index[i] all fail their envelope and are counted in one step.
+    """
+    index, at, ends, decidable = cands.index, cands.at, cands.ends, cands.decidable
+    plain = len(index)
     consumed: list[int] = []
     errors = out.errors
     view = memoryview(buf)
     crc32, stored = zlib.crc32, _U32.unpack_from
-    cursor, k = 0, 0  # the reader's position: after the last frame consumed or pair failed
+    cursor, k, i = 0, 0, 0  # cursor: the reader's position (after the last frame consumed or pair failed)
     try:
-        while k < count:
-            if envelope_bad[k]:  # a run of envelope failures: count it in one step
-                j = plain[bisect_left(plain, k)] if plain and plain[-1] >= k else count
-                versions = bad_versions[j] - bad_versions[k]
+        while True:
+            j = index[i] if i < plain else cands.count
+            if j > k:  # a run of envelope failures
+                versions = int(cands.bad_versions[j]) - int(cands.bad_versions[k])
                 if versions:
                     errors[_VERSION] += versions
                 if versions < j - k:
                     errors[_LENGTH] += j - k - versions
                 out.visited += j - k
-                cursor, k = at[j - 1] + 1, j
-                continue
+                cursor = int(cands.at_all[j - 1]) + 1
+            if i == plain:
+                break
             out.visited += 1
-            c = at[k]
-            if not cands.decidable[k]:
+            c = at[i]
+            if not decidable[i]:
                 if not final:
-                    header = c + p.HEADER_SIZE <= len(buf)
-                    out.stop, out.need = c, (ends[k] if header else c + p.HEADER_SIZE)
+                    out.stop, out.need = c, (ends[i] if c + p.HEADER_SIZE <= len(buf) else c + p.HEADER_SIZE)
                     break
                 errors[DecodeReason.TRUNCATED.value] += 1  # the stream ended inside this frame
-                cursor, k = c + 1, k + 1
+                cursor, k, i = c + 1, j + 1, i + 1
                 continue
-            e = ends[k]
+            e = ends[i]
             out.crc_bytes += e - c - 6
             if crc32(view[c + 2 : e - 4]) == stored(buf, e - 4)[0]:
-                consumed.append(k)
-                cursor, k = e, cands.after[k]
+                consumed.append(i)
+                cursor, k, i = e, cands.after[i], cands.after_plain[i]
             else:
                 errors[_CRC] += 1
-                cursor, k = c + 1, k + 1
+                cursor, k, i = c + 1, j + 1, i + 1
     finally:
         view.release()
     return consumed, cursor
