@@ -107,7 +107,7 @@ class StreamDecoder:
                 self.work += len(region)
                 parts.append(self.text.decode(region))
             if csi is not None and k < len(offsets):
-                parts.append(csi[row : row + len(offsets[k])] if len(texts) > 1 else csi)
+                parts.append(csi if len(offsets) == 1 else csi[row : row + len(offsets[k])])
                 row += len(offsets[k])
         frames = FrameBatch.concat(parts)
         self.frames_decoded += len(frames)
