@@ -1,8 +1,14 @@
 """The one entry point: `csi-edge <command> ...`.
 
-Each command lives in its own module that exposes `register(subparsers)`; the module adds its
-parser and sets `func` (called with the parsed arguments, returns an exit code or None).
-Commands are imported lazily by name so that `csi-edge run` never imports torch.
+Command modules follow one scheme: a command lives in the `cli` module of its package
+(`csi_edge.tools.capture.cli`, with subcommands) or in a `<module>_cli` module beside the
+module it drives (`csi_edge.daemon_cli` drives `csi_edge.daemon`). Each exposes
+`register(subparsers)`, which adds its parser and sets `func` to its handler: `run(args)`
+(`run_<subcommand>(args)` for subcommands), called with the parsed arguments and returning
+an exit code or None. Commands are imported lazily by name, only the one that runs (all of
+them for `--help`), so that `csi-edge run` never imports torch. A command module that cannot
+be imported is never hidden: `--help` marks it unavailable with the reason, and running it
+fails with one line naming the module.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class CommandUnavailable(CsiEdgeError):
+    """A command's module cannot be imported (a missing dependency, a broken install)."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> typing.NoReturn:  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -47,10 +57,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue
         try:
             module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and exc.name.startswith("csi_edge"):
-                continue  # command not built yet
-            raise
+        except ImportError as exc:
+            if only is not None:
+                raise CommandUnavailable(f"cannot load {module_name} ({exc})") from None
+            sub.add_parser(name, help=f"(unavailable: {exc})")
+            continue
         module.register(sub)
     return parser
 
@@ -58,7 +69,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(only=command if command in COMMANDS else None)
+    try:
+        parser = build_parser(only=command if command in COMMANDS else None)
+    except CommandUnavailable as exc:
+        print(f"csi-edge {command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

@@ -47,7 +47,8 @@ def key(default, doc: str, *, lo=None, hi=None, choices=None, pattern=None, secr
 class SourceConfig:
     """Where the byte stream comes from."""
 
-    spec: str = key("sim", "source: `sim`, `serial:PATH`, `serial:usb` (match by usb_vid_pid/usb_serial) or `replay:PATH`")
+    spec: str = key("sim", "source: `sim`, `serial:PATH`, `serial:usb` (match by usb_vid_pid/usb_serial), `replay:PATH` or "
+                    "`udp:[HOST:]PORT`")
     baud: int = key(921600, "serial baud rate (ignored by USB-Serial-JTAG, used by UART adapters)", lo=1200, hi=12_000_000)
     usb_vid_pid: str = key("303a:1001", "USB VID:PID matched by `serial:usb` (Espressif USB-Serial-JTAG)", pattern=r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}")
     usb_serial: str = key("", "USB serial number matched by `serial:usb` (empty: any)")
@@ -55,6 +56,7 @@ class SourceConfig:
     reconnect_max_s: float = key(30.0, "longest delay between reopen attempts (exponential backoff), seconds", lo=0.05, hi=3600.0)
     replay_realtime: bool = key(True, "replay at the recorded pace (RX timestamps) instead of as fast as possible")
     read_timeout_s: float = key(0.2, "longest a read blocks waiting for bytes, seconds", lo=0.001, hi=5.0)
+    udp_buffer_bytes: int = key(1 << 20, "receive buffer of a `udp:` source (SO_RCVBUF), bytes", lo=4096, hi=1 << 26)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class ModelConfig:
     hysteresis: float = key(0.1, "a new activity must beat the current one by this probability margin", lo=0.0, hi=1.0)
     position_smoothing: float = key(0.5, "EMA weight of the newest position (1 = no smoothing)", lo=0.01, hi=1.0)
     presence_threshold: float = key(0.5, "presence when 1 - p(empty) reaches this", lo=0.0, hi=1.0)
+    position_skill_ratio: float = key(0.8, "publish positions only from a model whose measured position RMSE is at most this "
+                                      "fraction of the constant baseline's (its card's position skill)", lo=0.0, hi=1.0)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""The always-on daemon behind `csi-edge run`: source -> pipeline -> publishers, under systemd.
+"""The always-on daemon behind `csi-edge run`: links -> publishers, under systemd.
 
 `Daemon.run()` reads the whole flow in one place:
 
-    start:  model (checked, warmed up) -> publishers (MQTT connects in the background)
-            -> source (a serial port that is away is retried, not fatal) -> signal handlers
-    loop:   read bytes (bounded wait) -> pipeline -> publish results -> pump the MQTT queue
-            -> health every interval -> READY=1 once frames flow -> WATCHDOG=1 -> SIGHUP reload
-    stop:   SIGTERM/SIGINT/--seconds/end of replay -> flush the queue within a bound ->
-            `offline` -> close the source
+    start:  model (checked, warmed up) -> the links (one source + pipeline each; one link
+            today) -> publishers (MQTT connects in the background) -> open the sources (a
+            serial port that is away is retried, not fatal) -> signal handlers
+    loop:   each link: read (bounded wait) -> pipeline -> results -> publish -> pump the
+            MQTT queue -> health every interval -> READY=1 once frames flow -> WATCHDOG=1
+            -> SIGHUP reload
+    stop:   SIGTERM/SIGINT/--seconds/every source ended -> flush the queue within a bound ->
+            `offline` -> close the sources
 
 Signals only set flags; all the work happens on the loop thread.
 """
@@ -22,14 +24,15 @@ import time
 from pathlib import Path
 
 from csi_edge.config import Config
+from csi_edge.daemon_link import Link
 from csi_edge.errors import CsiEdgeError, UsageError
-from csi_edge.health import HealthClock, status_line, utc_iso
+from csi_edge.health import HealthClock, status_line
 from csi_edge.logs import event
 from csi_edge.model.runtime import LoadedModel, default_model_path
-from csi_edge.pipeline import Pipeline
-from csi_edge.publish.base import Fanout, Publisher
+from csi_edge.publish.base import build_publishers
+from csi_edge.results import WindowResult, state_payload
 from csi_edge.sdnotify import Notifier
-from csi_edge.source import Source, SourceClosed, open_source, parse_spec
+from csi_edge.timefmt import utc_iso
 
 log = logging.getLogger("csi_edge.daemon")
 
@@ -53,32 +56,6 @@ def load_model(cfg: Config) -> LoadedModel:
     return LoadedModel.load(model_path(cfg), providers=m.providers, threads=m.intra_op_threads, warmup=m.warmup_runs)
 
 
-def source_options(cfg: Config, seconds: float | None) -> dict:
-    kind, _ = parse_spec(cfg.source.spec)
-    s = cfg.source
-    if kind == "serial":
-        return {"baud": s.baud, "usb_vid_pid": s.usb_vid_pid, "usb_serial": s.usb_serial,
-                "reconnect_min_s": s.reconnect_min_s, "reconnect_max_s": s.reconnect_max_s}
-    if kind == "replay":
-        return {"realtime": s.replay_realtime}
-    sim = cfg.sim
-    return {"day": sim.day, "activity": sim.activity, "seed": sim.seed, "format": sim.format, "realtime": sim.realtime,
-            "seconds": seconds}
-
-
-def build_publishers(cfg: Config, node: str) -> Fanout:
-    publishers: list[Publisher] = []
-    if cfg.mqtt.enabled:
-        from csi_edge.publish.mqtt import MqttPublisher
-
-        publishers.append(MqttPublisher(cfg.mqtt, node))
-    if cfg.publish.jsonl:
-        from csi_edge.publish.jsonl import JsonLinesPublisher
-
-        publishers.append(JsonLinesPublisher(cfg.publish.jsonl))
-    return Fanout(publishers)
-
-
 class Daemon:
     def __init__(self, cfg: Config, seconds: float | None = None, notifier: Notifier | None = None) -> None:
         self.cfg = cfg
@@ -88,17 +65,18 @@ class Daemon:
         self.stop_requested = False
         self.reload_requested = False
         self.exit_reason = ""
+        self.links: list[Link] = []
 
     # lifecycle -------------------------------------------------------------------------------
     def run(self) -> int:
         model = load_model(self.cfg)
-        self.pipeline = Pipeline(self.cfg, model, self.node)
+        self.links = [Link(self.cfg.source.spec, self.cfg, model, self.node, self.seconds)]
         self.publishers = build_publishers(self.cfg, self.node)
-        self.publishers.model_changed(model.card.classes, model.card.model_id)
+        self.publishers.model_changed(self.links[0].pipeline.fields)
         self.publishers.start()
-        self.source: Source | None = None
         try:
-            self.source = open_source(self.cfg.source.spec, **source_options(self.cfg, self.seconds))
+            for link in self.links:
+                link.open()
             self._install_signals()
             event(log, "started", node=self.node, source=self.cfg.source.spec, model=model.card.model_id,
                   providers=",".join(model.providers), config=self.cfg.origin)
@@ -124,22 +102,19 @@ class Daemon:
         deadline = start + self.seconds if self.seconds else None
         clock = HealthClock(self.cfg.health.interval_s, start)
         timeout = self.cfg.source.read_timeout_s
-        source = self.source
-        assert source is not None
         while not self.stop_requested:
             if self.reload_requested:
                 self._reload()
-            try:
-                chunk = source.read(min(timeout, 0.02) if self.pipeline.holding else timeout)
-            except SourceClosed:
-                self._publish(self.pipeline.finish(time.monotonic()))
+            for link in self.links:
+                if not link.ended:
+                    self._publish(link.step(timeout))
+            if all(link.ended for link in self.links):
                 self.exit_reason = "end of source"
                 break
             now = time.monotonic()
-            self._publish(self.pipeline.feed(chunk, now))
-            if not self.notifier.ready_sent and self.pipeline.frames:
+            if not self.notifier.ready_sent and any(link.pipeline.frames for link in self.links):
                 self.notifier.ready(f"processing {self.cfg.source.spec}")
-                event(log, "ready", frames=self.pipeline.frames)
+                event(log, "ready", frames=sum(link.pipeline.frames for link in self.links))
             if clock.due(now):
                 self._health(now - start)
             self.notifier.watchdog(now)
@@ -147,15 +122,14 @@ class Daemon:
                 self.exit_reason = "--seconds reached"
                 break
 
-    def _publish(self, results: list[tuple[dict, float]]) -> None:
-        for payload, arrival in results:
-            payload["latency_ms"] = round((time.monotonic() - arrival) * 1000.0, 3)
-            self.publishers.state(payload)
+    def _publish(self, results: list[WindowResult]) -> None:
+        for result in results:
+            self.publishers.state(state_payload(result, time.monotonic()))
         self.publishers.pump()
 
     def _health(self, uptime_s: float) -> dict:
-        health = {"time": utc_iso(), "node": self.node, "uptime_s": round(uptime_s, 1),
-                  "source": self.source.status() if self.source else {}, **self.pipeline.snapshot()}
+        link = self.links[0]  # one link per daemon today: its fields are the health message
+        health = {"time": utc_iso(), "node": self.node, "uptime_s": round(uptime_s, 1), **link.health()}
         health.setdefault("broker_connected", None)
         health.update(self.publishers.status())
         self.publishers.health(health)
@@ -170,21 +144,27 @@ class Daemon:
         """SIGHUP: load the model again (maybe a new one); keep the old one if that fails."""
         self.reload_requested = False
         self.notifier.notify(reloading=1, monotonic_usec=int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6))
-        old = self.pipeline.model.card.model_id
+        old_model = self.links[0].pipeline.model
+        old = old_model.card.model_id
+        switched: list[Link] = []
         try:
             model = load_model(self.cfg)
-            self.pipeline.set_model(model)
+            for link in self.links:
+                link.set_model(model)  # refuses a model that does not fit this link's stream
+                switched.append(link)
         except CsiEdgeError as exc:
+            for link in switched:  # every link keeps running one and the same model
+                link.set_model(old_model)
             event(log, "reload_failed", logging.ERROR, error=str(exc), kept=old)
         else:
-            self.publishers.model_changed(model.card.classes, model.card.model_id)
+            self.publishers.model_changed(self.links[0].pipeline.fields)
             event(log, "model_reloaded", old=old, new=model.card.model_id)
         self.notifier.notify(ready=1)
 
     def _stop(self) -> None:
         self.notifier.stopping()
-        event(log, "stopping", reason=self.exit_reason or "error", results=self.pipeline.results)
-        if self.source is not None:
-            self.source.close()
+        event(log, "stopping", reason=self.exit_reason or "error", results=sum(link.pipeline.results for link in self.links))
+        for link in self.links:
+            link.close()
         self.publishers.stop(self.cfg.mqtt.shutdown_flush_s)
         self.notifier.close()

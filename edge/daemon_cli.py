@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from csi_edge.config import describe_keys, load_config, parse_mqtt_url, to_toml
+from csi_edge.source.base import SOURCES
 
 EXAMPLES = """examples:
   csi-edge run --source sim --mqtt mqtt://localhost:1883 --node lab
@@ -26,7 +27,8 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/csi-edge/config.toml if present)")
-    p.add_argument("--source", metavar="SPEC", help="sim | serial:PATH | serial:usb[:VID:PID[:SERIAL]] | replay:PATH  ([source] spec)")
+    p.add_argument("--source", metavar="SPEC", help=f"KIND[:TARGET], KIND one of {', '.join(SOURCES)}, e.g. sim, serial:PATH, "
+                   "serial:usb[:VID:PID[:SERIAL]], replay:PATH  ([source] spec)")
     p.add_argument("--mqtt", metavar="URL", help="broker, mqtt://[user:pass@]HOST:PORT or mqtts://... ([mqtt] host/port/tls)")
     p.add_argument("--no-mqtt", action="store_true", help="do not publish to a broker ([mqtt] enabled = false)")
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
@@ -36,7 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (bounded runs, tests)")
     p.add_argument("--check-config", action="store_true", help="validate the configuration and the model, then exit")
     p.add_argument("--print-config", action="store_true", help="print the effective configuration as TOML and exit")
-    p.set_defaults(func=main)
+    p.set_defaults(func=run)
 
 
 def overrides_from_args(args) -> dict:
@@ -52,7 +54,7 @@ def overrides_from_args(args) -> dict:
     return out
 
 
-def main(args) -> int:
+def run(args) -> int:
     from csi_edge.errors import UsageError
 
     if args.seconds is not None and args.seconds <= 0:

@@ -72,9 +72,9 @@ META_DTYPE = np.dtype(
         ("format", np.uint8),  # FORMAT_*
     ]
 )
-
-
+META_FIELDS: tuple[str, ...] = META_DTYPE.names or ()  # the field names, in order
 _META_FIELDS = dict(META_DTYPE.fields or {})
+META_OFFSETS: dict[str, int] = {name: int(spec[1]) for name, spec in _META_FIELDS.items()}  # byte offset in a record
 
 
 def empty_meta(n: int) -> np.ndarray:
@@ -144,7 +144,3 @@ def mac_to_int(mac: str) -> int:
         return int("".join(p.zfill(2) for p in parts), 16)
     except ValueError:
         return 0
-
-
-def mac_to_str(value: int) -> str:
-    return ":".join(f"{(int(value) >> s) & 0xFF:02x}" for s in range(40, -1, -8))

@@ -24,7 +24,7 @@ import numpy as np
 
 from csi_edge.errors import DataError
 from csi_edge.features import amplitude
-from csi_edge.frames import META_DTYPE, FrameBatch
+from csi_edge.frames import META_DTYPE, META_FIELDS, FrameBatch
 from csi_edge.layout import N_LLTF
 
 
@@ -45,7 +45,7 @@ class FramesWriter:
 
     def __init__(self, path: str | Path, extra_keys: tuple[str, ...] = ()) -> None:
         self.path = Path(path)
-        clash = set(extra_keys) & (set(META_DTYPE.names or ()) | {"csi", "amplitude"})
+        clash = set(extra_keys) & (set(META_FIELDS) | {"csi", "amplitude"})
         if clash:
             raise ValueError(f"extra array {sorted(clash)[0]!r} clashes with a frame field")
         self._dir = tempfile.TemporaryDirectory(dir=self.path.parent, prefix=f".{self.path.name}.")
@@ -73,7 +73,7 @@ class FramesWriter:
             return
         amp, valid = amplitude(frames)
         amp[~valid] = np.nan
-        arrays = {name: frames.meta[name] for name in META_DTYPE.names or ()}
+        arrays = {name: frames.meta[name] for name in META_FIELDS}
         arrays.update(amplitude=amp.astype(np.float32), **extra)
         for key, value in arrays.items():
             self._append(key, np.ascontiguousarray(value))
@@ -88,7 +88,7 @@ class FramesWriter:
                 f.close()
             part = self.path.with_name(self.path.name + ".part")
             with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as npz:
-                for key in (*(META_DTYPE.names or ()), "csi", "amplitude", *self._extra_keys):
+                for key in (*META_FIELDS, "csi", "amplitude", *self._extra_keys):
                     self._member(npz, key)
             os.replace(part, self.path)
         finally:
@@ -108,7 +108,7 @@ class FramesWriter:
     def _dtype(self, key: str) -> np.dtype:
         if key in self._dtypes:
             return self._dtypes[key]
-        if key in (META_DTYPE.names or ()):
+        if key in META_FIELDS:
             return META_DTYPE[key]
         return np.dtype(_EMPTY_DTYPES.get(key, np.float64))  # an array nothing was written to
 
@@ -146,11 +146,11 @@ def load_frames(path: str | Path) -> tuple[FrameBatch, dict[str, np.ndarray]]:
             data = {key: npz[key] for key in npz.files}
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: not a frames NPZ file ({exc})") from None
-    missing = [name for name in (*META_DTYPE.names, "csi") if name not in data]
+    missing = [name for name in (*META_FIELDS, "csi") if name not in data]
     if missing:
         raise DataError(f"{path}: not a frames NPZ file (missing {', '.join(missing[:3])})")
     meta = np.zeros(len(data["csi"]), dtype=META_DTYPE)
-    for name in META_DTYPE.names:
+    for name in META_FIELDS:
         meta[name] = data.pop(name)
     csi = data.pop("csi").astype(np.int8, copy=False)
     data.pop("amplitude", None)

@@ -14,11 +14,6 @@ from collections import deque
 import numpy as np
 
 
-def utc_iso(t: float | None = None) -> str:
-    t = time.time() if t is None else t
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
-
-
 class LatencyStats:
     """Recent latencies (ms) in a bounded ring; percentiles on demand."""
 

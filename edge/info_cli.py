@@ -1,8 +1,9 @@
 """`csi-edge info PATH`: what is this file? A model (card), a capture session, or a recording.
 
-- `models/NAME`, `NAME.json`, `NAME.onnx`: the card's summary (classes, input, feature, scaler,
-  training data, per-part metrics) and whether the ONNX file matches its sha256;
-- a session directory: the capture tool's summary (`csi_edge.tools.capture.info`);
+- `models/NAME`, `NAME.json`, `NAME.onnx`: the card's summary (heads, classes, position skill
+  and whether positions are published, input, feature, scaler, training data, per-part
+  metrics) and whether the ONNX file matches its sha256;
+- a session directory: the session summary (`csi_edge.session.info`);
 - any other file: decoded chunk by chunk with the one decoder (`csi_edge.importers.LogStream`): packets,
   duration, subcarrier layouts, CSI lengths, RSSI, decode errors.
 `--json` prints one JSON object instead. Never imports torch.
@@ -20,19 +21,21 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("info", help="summarise a model, a capture session or a recording file", description=__doc__)
     p.add_argument("path", help="models/NAME, a session directory, or a recording file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=main)
+    p.add_argument("--config", metavar="FILE", help="configuration whose [model] position_skill_ratio decides whether "
+                   "a model's positions are published (default /etc/csi-edge/config.toml if present)")
+    p.set_defaults(func=run)
 
 
-def main(args) -> int:
+def run(args) -> int:
     path = Path(args.path)
     if path.is_dir() and (path / "manifest.json").exists():
-        from csi_edge.tools.capture.info import format_info, session_info
+        from csi_edge.session.info import format_info, session_info
 
         info = session_info(path)
         print(json.dumps(info, default=str) if args.json else format_info(info))
         return 0
     if path.suffix in (".json", ".onnx") or path.with_name(path.name + ".json").exists():
-        info = model_info(path)
+        info = model_info(path, args.config)
     elif path.is_file():
         info = recording_info(path)
     else:
@@ -41,8 +44,11 @@ def main(args) -> int:
     return 0
 
 
-def model_info(path: Path) -> dict:
-    from csi_edge.model.card import load_card
+def model_info(path: Path, config_path: str | None = None) -> dict:
+    """The card's summary; whether positions are published follows [model] position_skill_ratio
+    of the configuration (`--config`, else /etc/csi-edge/config.toml when present)."""
+    from csi_edge.config import load_config
+    from csi_edge.model.card import load_card, position_skill_text, publishes_position
 
     verified: bool | str = True
     try:
@@ -52,6 +58,7 @@ def model_info(path: Path) -> dict:
         verified = f"NO: {exc}"
     training = card.training or {}
     data = training.get("data", {})
+    ratio = load_config(config_path).model.position_skill_ratio
     return {
         "kind": "model",
         "model": card.model_id,
@@ -59,6 +66,10 @@ def model_info(path: Path) -> dict:
         "onnx_matches_card": verified,
         "architecture": card.architecture,
         "classes": list(card.classes),
+        "heads": [f"{h.name} ({h.kind}: {', '.join(h.labels or h.components)}{' ' + h.units if h.units else ''}) <- {h.output}"
+                  for h in card.heads],
+        "position_skill": position_skill_text(card, ratio),
+        "publishes_position": publishes_position(card, ratio),
         "input": f"{card.input_name} {list(card.input_shape)}",
         "feature": f"{card.feature.name}, transform {card.feature.transform}, layouts {list(card.feature.layouts)}",
         "window": f"{card.window} packets, hop {card.hop}, {card.rate_hz:g} Hz",

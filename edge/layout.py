@@ -1,6 +1,7 @@
 """Subcarrier layout: raw ESP32 CSI bytes -> complex subcarriers in frequency order.
 
-Facts (ESP-IDF "Wi-Fi Channel State Information" guide; DESIGN.md):
+Facts (ESP-IDF "Wi-Fi Channel State Information" guide, and the real recordings in
+shared/data/real; hand-computed cases in tests/unit/core/test_layout.py):
 
 - Each subcarrier is two int8: imaginary first, then real.
 - Blocks: L-LTF, then HT-LTF, then STBC-HT-LTF, each only when enabled and present.

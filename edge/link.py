@@ -1,9 +1,11 @@
 """Link monitor: what the stream says about the radio link and the board, per decoded batch.
 
 Counts, vectorised over each FrameBatch:
-- TX sequence gaps = packets lost on the air or in the board (`lost`), duplicates / packets
-  out of order (`reordered`), and large backward jumps = the TX restarted (`seq_restarts`);
-  seq is u32 on the wire, so differences are taken modulo 2**32;
+- TX sequence numbers, classified by `csi_edge.seq` (the one home of that arithmetic): gaps =
+  packets lost on the air or in the board (`lost`), late packets = duplicates / out of order
+  (`reordered`), restarts = the TX rebooted and counts from 0 again (`seq_restarts`); the
+  classification of the latest batch is kept (`seq_steps`, `seq_rows`) for callers that need
+  to know *where* the gaps are (the capture counters);
 - packet rate (packets per second of host time over a sliding window of batches);
 - RSSI / noise floor (mean of the latest batch), AGC / FFT gain and gain-lock state (latest);
 - decode errors by reason (the decoder's own Counter, reported as is);
@@ -18,15 +20,10 @@ import numpy as np
 
 from csi_edge.frames import FFT_GAIN_UNKNOWN, FrameBatch
 from csi_edge.protocol import Hello, Stats
+from csi_edge.seq import SeqKind, SeqSteps, classify
 
-SEQ_MOD = 1 << 32
-RESTART_JUMP = 1 << 20  # a forward jump larger than this (or any backward one) is a TX restart
-
-
-def seq_steps(prev: int, seq: np.ndarray) -> np.ndarray:
-    """Forward distance of each seq from its predecessor (modulo 2**32); 1 = consecutive."""
-    chain = np.concatenate(([prev], seq)).astype(np.int64)
-    return np.diff(chain) % SEQ_MOD
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_STEPS = classify(None, _NO_ROWS)  # an empty batch (its `last` is never read)
 
 
 class LinkMonitor:
@@ -45,6 +42,8 @@ class LinkMonitor:
         self.board_stats: Stats | None = None
         self.hello: Hello | None = None
         self.decode_errors: Counter[str] = Counter()
+        self.seq_rows = _NO_ROWS  # rows of the latest batch that carry a seq ...
+        self.seq_steps: SeqSteps = _NO_STEPS  # ... and how each was classified
         self._rate: deque[tuple[float, int]] = deque()
         self._rate_window = rate_window_s
 
@@ -59,10 +58,11 @@ class LinkMonitor:
         while self._rate and self._rate[0][0] < now - self._rate_window:
             self._rate.popleft()
         if n == 0:
+            self.seq_rows, self.seq_steps = _NO_ROWS, _NO_STEPS
             return
-        self.received += n
         meta = frames.meta
         self._count_seq(meta["seq"])
+        self.received += n
         self.rssi_dBm = float(meta["rssi"].mean())
         self.noise_floor_dBm = float(meta["noise_floor"].mean())
         last = meta[-1]
@@ -70,18 +70,12 @@ class LinkMonitor:
         self.secondary_channel = int(last["secondary_channel"])
 
     def _count_seq(self, seq: np.ndarray) -> None:
-        seq = seq[seq >= 0]
-        if len(seq) == 0:
-            return
-        if self.last_seq is None:
-            self.last_seq = int(seq[0]) - 1
-        steps = seq_steps(self.last_seq, seq)
-        forward = (steps >= 1) & (steps <= RESTART_JUMP)
-        self.lost += int((steps[forward] - 1).sum())
-        backward = steps > SEQ_MOD - 1024  # slightly behind: duplicate or out of order
-        self.reordered += int(np.count_nonzero(backward | (steps == 0)))
-        self.seq_restarts += int(np.count_nonzero(~forward & ~backward & (steps != 0)))
-        self.last_seq = int(seq[-1])
+        self.seq_rows = np.flatnonzero(seq >= 0)  # text formats may carry no seq (-1)
+        steps = self.seq_steps = classify(self.last_seq, seq[self.seq_rows])
+        self.lost += steps.lost
+        self.reordered += steps.count(SeqKind.LATE)
+        self.seq_restarts += steps.count(SeqKind.RESTART)
+        self.last_seq = steps.last
 
     def set_decode_errors(self, errors: Counter) -> None:
         self.decode_errors = Counter(errors)
@@ -100,7 +94,7 @@ class LinkMonitor:
 
     def snapshot(self) -> dict:
         """Health fields (names carry units; see docs/data-fields.md)."""
-        out = {
+        out: dict[str, object] = {
             "packet_rate_Hz": round(self.rate_hz, 2),
             "packets_received": self.received,
             "packets_lost": self.lost,

@@ -15,7 +15,8 @@ import json
 import logging
 import os
 import sys
-import time
+
+from csi_edge.timefmt import utc_iso
 
 _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 
@@ -33,10 +34,6 @@ def _logfmt_value(value) -> str:
     return text
 
 
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
-
-
 class EventFormatter(logging.Formatter):
     def __init__(self, fmt: str = "logfmt", journald: bool = False) -> None:
         super().__init__()
@@ -49,10 +46,10 @@ class EventFormatter(logging.Formatter):
         if record.exc_info:
             fields["error"] = repr(record.exc_info[1])
         if self.kind == "json":
-            body = {"time": _iso(record.created), "level": level, "event": record.getMessage(), "logger": record.name, **fields}
+            body = {"time": utc_iso(record.created), "level": level, "event": record.getMessage(), "logger": record.name, **fields}
             line = json.dumps(body, default=str)
         else:
-            parts = [] if self.journald else [_iso(record.created)]
+            parts = [] if self.journald else [utc_iso(record.created)]
             parts += [level, record.getMessage()]
             parts += [f"{k}={_logfmt_value(v)}" for k, v in fields.items()]
             line = " ".join(parts)

@@ -1,6 +1,6 @@
 """The processing pipeline, one direction: bytes -> decoder -> link -> features -> window ->
-preprocess -> ONNX -> post-processing -> `state` payloads. No I/O here (the daemon and the
-benchmark drive it), and no per-packet Python objects: every stage works on a batch.
+preprocess -> ONNX -> post-processing -> `WindowResult`s. No I/O here (the daemon's `Link`
+and the benchmark drive it), and no per-packet Python objects: every stage works on a batch.
 """
 
 from __future__ import annotations
@@ -13,26 +13,31 @@ import numpy as np
 from csi_edge.coalesce import Coalescer
 from csi_edge.config import Config
 from csi_edge.decoder import StreamDecoder
+from csi_edge.decoder.stream import Decoded
 from csi_edge.errors import ModelMismatchError
 from csi_edge.features import packet_feature
-from csi_edge.frames import FrameBatch
-from csi_edge.health import LatencyStats, utc_iso
+from csi_edge.frames import FrameBatch, empty_meta
+from csi_edge.health import LatencyStats
 from csi_edge.link import LinkMonitor
 from csi_edge.logs import event
 from csi_edge.model.card import check_stream
 from csi_edge.model.postprocess import PostProcessor
 from csi_edge.model.preprocess import prepare
 from csi_edge.model.runtime import LoadedModel
-from csi_edge.window import WindowRing
+from csi_edge.results import StateFields, WindowResult
+from csi_edge.timefmt import utc_iso
+from csi_edge.window import WindowOutput, WindowRing
 
 log = logging.getLogger("csi_edge.pipeline")
 _EMPTY_FRAMES = FrameBatch.empty()
+_NO_META = empty_meta(0)
 
 
 class Pipeline:
     ring: WindowRing
     model: LoadedModel
     post: PostProcessor
+    fields: StateFields
 
     def __init__(self, cfg: Config, model: LoadedModel, node: str) -> None:
         self.cfg = cfg
@@ -43,6 +48,7 @@ class Pipeline:
         self.results = 0
         self.frames = 0
         self.last_activity: str | None = None
+        self.decoded_meta = _NO_META  # packets the latest feed/finish decoded (for pacing)
         self._layouts_ok: set[int] = set()
         self.coalescer = Coalescer(self.decoder)
         self._last_meta: np.ndarray | None = None
@@ -61,13 +67,16 @@ class Pipeline:
         old = getattr(self, "model", None)
         same_windows = old is not None and (old.card.window, old.card.feature.name, old.card.feature.subcarriers) == (
             card.window, card.feature.name, card.feature.subcarriers) and self.ring.hop == hop
+        fields = StateFields.of(card, self.cfg.model.position_skill_ratio)
         self.model = model
         self.feature = packet_feature(card.feature.name)
         if not same_windows:
             self.ring = WindowRing(card.window, hop, card.feature.subcarriers, w.max_gap_fill)
-        if old is None or old.card.classes != card.classes:
+        if old is None or (self.fields.classes, self.fields.position) != (fields.classes, fields.position):
             m = self.cfg.model
-            self.post = PostProcessor(card.classes, m.smoothing, m.hysteresis, m.position_smoothing, m.presence_threshold)
+            self.post = PostProcessor(card.classes, m.smoothing, m.hysteresis, m.position_smoothing, m.presence_threshold,
+                                      positions=fields.position)
+        self.fields = fields
         self._layouts_ok = set()
 
     def _check_layouts(self, meta: np.ndarray) -> None:
@@ -84,31 +93,31 @@ class Pipeline:
         """Bytes are held back for a batched decode (see csi_edge.coalesce)."""
         return self.coalescer.holding
 
-    def feed(self, chunk: bytes, arrival: float) -> list[tuple[dict, float]]:
-        """Process bytes that arrived at host monotonic time `arrival`; return the new
-        results as (state payload, arrival time of the newest packet in its window).
+    def feed(self, chunk: bytes, arrival: float) -> list[WindowResult]:
+        """Process bytes that arrived at host monotonic time `arrival`; return the new results.
         Bytes that cannot complete a window may be held and decoded with later ones."""
         ring = self.ring
         decoded = self.coalescer.offer(chunk, arrival, ring.last_seq, ring.packets_to_emit, ring.max_gap_fill)
         return self._process(decoded, arrival)
 
-    def finish(self, arrival: float) -> list[tuple[dict, float]]:
+    def finish(self, arrival: float) -> list[WindowResult]:
+        """The stream has ended: decode what is held, report a torn tail."""
         self.coalescer.enabled = False
         out = self.feed(b"", arrival)
-        return out + self._process(self.decoder.finish(), arrival)
+        held = self.decoded_meta
+        out += self._process(self.decoder.finish(), arrival)
+        self.decoded_meta = np.concatenate([held, self.decoded_meta])
+        return out
 
-    def _process(self, decoded, arrival: float) -> list[tuple[dict, float]]:
+    def _process(self, decoded: Decoded | None, arrival: float) -> list[WindowResult]:
         if decoded is None:
+            self.decoded_meta = _NO_META
             self.link.update(_EMPTY_FRAMES, arrival)
             return []
         frames = decoded.frames
+        self.decoded_meta = frames.meta
         self.link.update(frames, arrival, decoded.stats, decoded.hellos)
-        for hello in decoded.hellos:
-            event(log, "board_hello", firmware=hello.firmware_version, role=hello.role, mac=hello.mac,
-                  channel=hello.channel, secondary_channel=hello.secondary_channel, rate_Hz=hello.send_rate_hz, build=hello.build)
-        if decoded.logs:
-            for rec in decoded.logs:
-                event(log, "board_log", board_level=rec.level, text=rec.text)
+        self._log_board(decoded)
         if not len(frames):
             return []
         self.frames += len(frames)
@@ -116,33 +125,36 @@ class Pipeline:
         self._check_layouts(frames.meta)
         feats, valid = self.feature(frames)
         out = self.ring.push(feats, valid, frames.meta["seq"], arrival)
-        for gap in out.resets:
-            event(log, "window_reset", logging.WARNING, gap_packets=gap, reason="long gap" if gap < (1 << 20) else "seq restart")
+        for reset in out.resets:
+            event(log, "window_reset", logging.WARNING, reason="seq restart" if reset.restart else "long gap", gap_packets=reset.lost)
             self.post.reset()
         if not len(out):
             return []
         return self._infer(out)
 
-    def _infer(self, out) -> list[tuple[dict, float]]:
+    @staticmethod
+    def _log_board(decoded: Decoded) -> None:
+        for hello in decoded.hellos:
+            event(log, "board_hello", firmware=hello.firmware_version, role=hello.role, mac=hello.mac,
+                  channel=hello.channel, secondary_channel=hello.secondary_channel, rate_Hz=hello.send_rate_hz, build=hello.build)
+        for rec in decoded.logs:
+            event(log, "board_log", board_level=rec.level, text=rec.text)
+
+    def _infer(self, out: WindowOutput) -> list[WindowResult]:
         card = self.model.card
         t0 = time.perf_counter()
         x = prepare(out.windows, card)
-        res = self.model.run(x)
+        heads = self.model.run(x)
         self.inference_ms.add((time.perf_counter() - t0) * 1000.0 / len(x))
-        results = self.post(res.logits, res.position)
+        estimates = self.post(heads)
         now = utc_iso()
-        payloads = []
-        for i, r in enumerate(results):
+        results = []
+        for i, estimate in enumerate(estimates):
             self.results += 1
-            pos = None if r.position is None else {"x": r.position[0], "y": r.position[1], "z": r.position[2]}
-            payload = {
-                "time": now, "seq": self.results, "node": self.node, "model": card.model_id,
-                "activity": r.activity, "probabilities": r.probabilities, "confidence": r.confidence,
-                "presence": r.presence, "position": pos, "packet_seq": int(out.end_seq[i]),
-            }
-            payloads.append((payload, float(out.arrival[i])))
-        self.last_activity = results[-1].activity
-        return payloads
+            results.append(WindowResult(now, self.results, self.node, card.model_id, estimate,
+                                        int(out.end_seq[i]), float(out.arrival[i])))  # fmt: skip
+        self.last_activity = estimates[-1].activity
+        return results
 
     def snapshot(self) -> dict:
         self.link.set_decode_errors(self.decoder.errors)

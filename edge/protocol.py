@@ -69,12 +69,24 @@ FLAG_SGI = 1 << 6
 FLAG_FIRST_WORD_INVALID = 1 << 7
 FLAG_GAIN_LOCK_SHIFT = 8  # 2 bits
 
+# STATS and HELLO: the firmware 1.0 layouts (also the minimum a reader accepts), then the
+# fields firmware 1.1 appends (a 1.0 reader ignores them; docs/wire-protocol.md).
 STATS_STRUCT = struct.Struct("<QIIIIIIHHBbBBIII")
+STATS_EXT_STRUCT = struct.Struct("<II")  # duplicates, tx_skipped
 HELLO_STRUCT = struct.Struct("<BBBB6s6sBBBBHBBIBBH32s")
+HELLO_EXT_STRUCT = struct.Struct("<BBBB4si96s")  # status, csi_scale, csi_shift, reserved, country, error_code, error
 assert STATS_STRUCT.size == 52 and HELLO_STRUCT.size == 64
-# The shortest payload of each known type; a longer one is a compatible extension (its tail is
-# ignored), a shorter one is rejected (`payload`).
+assert STATS_STRUCT.size + STATS_EXT_STRUCT.size == 60 and HELLO_STRUCT.size + HELLO_EXT_STRUCT.size == 172
+# The shortest payload of each known type (the firmware 1.0 layouts); a longer one is a compatible
+# extension (what the reader does not know is ignored), a shorter one is rejected (`payload`).
 MIN_PAYLOAD = {TYPE_CSI: CSI_HEADER_SIZE, TYPE_STATS: STATS_STRUCT.size, TYPE_HELLO: HELLO_STRUCT.size, TYPE_LOG: 1}
+
+# HELLO status (firmware 1.1): is the board doing its job, and if not, why (`error`)
+STATUS_RUNNING = 0  # started: streaming (RX) or sending (TX)
+STATUS_SETTINGS = 1  # the settings in NVS were refused: not starting until reflashed
+STATUS_RETRYING = 2  # a start step failed at run time: retrying with backoff
+STATUS_NAMES = {STATUS_RUNNING: "running", STATUS_SETTINGS: "settings refused", STATUS_RETRYING: "start failed, retrying"}
+CSI_SCALE_NAMES = {0: "auto", 1: "manual"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,9 @@ class Stats:
     tx_sent: int = 0
     tx_send_errors: int = 0
     tx_recoveries: int = 0
+    # firmware 1.1 (None: a 1.0 board, which does not send them)
+    duplicates: int | None = None  # RX: retried packets (a seq already streamed) dropped
+    tx_skipped: int | None = None  # TX: send periods skipped (previous send pending, recovering)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -124,10 +139,38 @@ class Hello:
     ltf_mask: int
     gain_lock_packets: int
     build: str
+    # firmware 1.1 (None: a 1.0 board, which does not send them)
+    status: int | None = None  # STATUS_*
+    csi_scale: int | None = None  # 0 automatic (per-report scaling by the driver), 1 manual
+    csi_shift: int | None = None  # manual scaling: left shift 0..15
+    country: str | None = None  # regulatory country code the radio runs under ("01", "DE", ...)
+    error_code: int | None = None  # esp_err_t of the last failure, 0 none
+    error: str | None = None  # one line naming the failure ("" none)
 
     @property
     def firmware_version(self) -> str:
         return f"{self.fw_major}.{self.fw_minor}.{self.fw_patch}"
+
+    @property
+    def extended(self) -> bool:
+        """True when the board sent the firmware 1.1 fields."""
+        return self.status is not None
+
+    @property
+    def problem(self) -> str | None:
+        """'start failed, retrying: esp_wifi_set_channel: ESP_ERR_INVALID_ARG' when the board is
+        not running, else None (also None for a 1.0 board, which cannot say)."""
+        if self.status is None or self.status == STATUS_RUNNING:
+            return None
+        what = STATUS_NAMES.get(self.status, f"status {self.status}")
+        return f"{what}: {self.error}" if self.error else what
+
+    @property
+    def csi_scaling(self) -> str | None:
+        """'auto', 'manual:4', or None for a 1.0 board."""
+        if self.csi_scale is None:
+            return None
+        return f"manual:{self.csi_shift}" if self.csi_scale == 1 else CSI_SCALE_NAMES.get(self.csi_scale, "?")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -212,17 +255,29 @@ def encode_csi(csi: bytes | np.ndarray, **fields) -> bytes:
     return encode_csi_batch(header, raw.reshape(1, -1))
 
 
+def _all_or_none(values: tuple, what: str) -> bool:
+    """True if every value is set, False if none is; ValueError for a mix."""
+    given = [v is not None for v in values]
+    if any(given) and not all(given):
+        raise ValueError(f"{what}: the firmware 1.1 fields go together (all set, or all None for a 1.0 frame)")
+    return all(given)
+
+
 def encode_stats(stats: Stats) -> bytes:
+    """The 60-byte STATS of firmware 1.1, or the 52-byte 1.0 one when its new fields are None."""
     s = stats
     payload = STATS_STRUCT.pack(
         s.uptime_us, s.captured, s.sent, s.dropped_queue, s.dropped_write, s.filtered,
         s.seq_gaps, s.queue_high_water, s.queue_capacity, s.agc_gain, s.fft_gain,
         s.gain_lock, s.role, s.tx_sent, s.tx_send_errors, s.tx_recoveries,
     )  # fmt: skip
+    if _all_or_none((s.duplicates, s.tx_skipped), "Stats"):
+        payload += STATS_EXT_STRUCT.pack(s.duplicates, s.tx_skipped)
     return frame(TYPE_STATS, payload)
 
 
 def encode_hello(hello: Hello) -> bytes:
+    """The 172-byte HELLO of firmware 1.1, or the 64-byte 1.0 one when its new fields are None."""
     h = hello
     payload = HELLO_STRUCT.pack(
         h.fw_major, h.fw_minor, h.fw_patch, h.role, _mac_bytes(h.mac), _mac_bytes(h.peer_mac),
@@ -230,6 +285,12 @@ def encode_hello(hello: Hello) -> bytes:
         h.output_format, h.uart_baud, h.gain_lock, h.ltf_mask, h.gain_lock_packets,
         h.build.encode("ascii")[:32],
     )  # fmt: skip
+    ext = (h.status, h.csi_scale, h.csi_shift, h.country, h.error_code, h.error)
+    if _all_or_none(ext, "Hello"):
+        payload += HELLO_EXT_STRUCT.pack(
+            h.status, h.csi_scale, h.csi_shift, 0, str(h.country).encode("ascii")[:4], h.error_code,
+            str(h.error).encode("utf-8")[:96],
+        )  # fmt: skip
     return frame(TYPE_HELLO, payload)
 
 
@@ -237,14 +298,26 @@ def encode_log(level: int, text: str) -> bytes:
     return frame(TYPE_LOG, bytes([level]) + text.encode("utf-8"))
 
 
+def _text(raw: bytes, encoding: str = "ascii") -> str:
+    return raw.split(b"\0", 1)[0].decode(encoding, "replace")
+
+
 def parse_stats(payload: bytes) -> Stats:
-    return Stats(*STATS_STRUCT.unpack_from(payload))
+    """A STATS payload of >= 52 bytes; the 1.1 fields are read when present (None otherwise)."""
+    v = list(STATS_STRUCT.unpack_from(payload))
+    if len(payload) >= STATS_STRUCT.size + STATS_EXT_STRUCT.size:
+        v += STATS_EXT_STRUCT.unpack_from(payload, STATS_STRUCT.size)
+    return Stats(*v)
 
 
 def parse_hello(payload: bytes) -> Hello:
+    """A HELLO payload of >= 64 bytes; the 1.1 fields are read when present (None otherwise)."""
     v = list(HELLO_STRUCT.unpack_from(payload))
     v[4], v[5] = _mac_str(v[4]), _mac_str(v[5])
     v[17] = v[17].rstrip(b"\0").decode("ascii", "replace")
+    if len(payload) >= HELLO_STRUCT.size + HELLO_EXT_STRUCT.size:
+        status, scale, shift, _reserved, country, code, error = HELLO_EXT_STRUCT.unpack_from(payload, HELLO_STRUCT.size)
+        v += [status, scale, shift, _text(country), code, _text(error, "utf-8")]
     return Hello(*v)
 
 

@@ -5,12 +5,13 @@ time of the batch. Output: every window completed by the push, as one array (B, 
 order, with the seq and arrival time of each window's newest packet (packet-to-publish latency
 is measured from that arrival).
 
-Lost-packet policy (by TX sequence number, modulo 2**32):
+Lost-packet policy (by TX sequence number, classified by `csi_edge.seq`):
 - a gap of 1..`max_gap_fill` packets is filled by linear interpolation between the packets on
   either side (counted in `filled`);
-- a longer gap (or a TX restart) resets the window: the ring starts filling again from the next
-  packet, no window spans the hole, and the reset is reported (`resets`, `WindowOutput.resets`);
-- duplicates and packets arriving out of order are dropped (`dropped`);
+- a longer gap, or a TX restart (the transmitter rebooted and counts from 0 again), resets the
+  window: the ring starts filling again from that packet, no window spans the hole, and the
+  reset is reported (`resets`, `WindowOutput.resets`);
+- late packets (duplicates, out of order) are dropped (`dropped`);
 - invalid rows (e.g. too few CSI bytes for the feature) are treated as lost;
 - rows without a seq (text formats that lack one) are taken as consecutive.
 Everything is vectorised per batch; the only Python loop is over resets, which are rare.
@@ -23,7 +24,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from csi_edge.link import RESTART_JUMP, seq_steps
+from csi_edge.seq import SeqKind, classify
+
+
+@dataclass(frozen=True)
+class Reset:
+    """Why the window started filling again."""
+
+    restart: bool  # the TX restarted (its sequence jumped back, or far ahead)
+    lost: int  # packets missing in the gap (0 for a restart)
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ class WindowOutput:
     windows: np.ndarray  # float32 (B, W, S)
     end_seq: np.ndarray  # int64 (B,) seq of each window's newest packet (-1 unknown)
     arrival: np.ndarray  # float64 (B,) host monotonic time the newest packet arrived
-    resets: list[int] = field(default_factory=list)  # gap sizes (packets) that reset the window
+    resets: list[Reset] = field(default_factory=list)  # in stream order
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -76,11 +85,11 @@ class WindowRing:
         keep = np.asarray(valid, dtype=bool)
         x, s = features[keep], np.asarray(seq, dtype=np.int64)[keep]
         parts: list[WindowOutput] = []
-        resets: list[int] = []
+        resets: list[Reset] = []
         if len(x):
-            for seg_x, seg_fill, seg_seq, gap in self._segments(x, s):
-                if gap is not None:
-                    resets.append(gap)
+            for seg_x, seg_fill, seg_seq, reset in self._segments(x, s):
+                if reset is not None:
+                    resets.append(reset)
                     self.resets += 1
                     self.reset()
                 rows, row_seq = self._interpolate(seg_x, seg_fill, seg_seq)
@@ -88,32 +97,32 @@ class WindowRing:
         return _concat(parts, self.size, self.subcarriers, resets)
 
     def _segments(self, x: np.ndarray, s: np.ndarray):
-        """Split a batch at gaps that reset the window; yield (rows, fills, seqs, reset gap|None)."""
+        """Split a batch where the window must reset; yield (rows, fills, seqs, Reset | None)."""
         if s[0] < 0 or self._last_seq is None and np.all(s < 0):
             yield x, np.zeros(len(x), dtype=np.int64), s, None  # no seq: take rows as consecutive
             return
-        prev = self._last_seq if self._last_seq is not None else int(s[0]) - 1
-        steps = seq_steps(prev, s)
-        behind = (steps == 0) | (steps > (1 << 31))  # duplicate or out of order
-        if behind.any():
-            self.dropped += int(np.count_nonzero(behind))
-            x, s = x[~behind], s[~behind]
+        steps = classify(self._last_seq, s)
+        kind, step = steps.kind, steps.step
+        late = steps.late
+        if late.any():
+            self.dropped += int(np.count_nonzero(late))
+            x, s, kind, step = x[~late], s[~late], kind[~late], step[~late]
             if not len(x):
                 return
-            steps = seq_steps(prev, s)
-        gaps = steps - 1
-        breaks = np.flatnonzero(gaps > self.max_gap_fill)
-        self._last_seq = int(s[-1])
+        self._last_seq = steps.last
+        restart = kind == SeqKind.RESTART
+        gaps = np.where(restart, 0, step - 1)
+        breaks = np.flatnonzero(restart | (gaps > self.max_gap_fill))
         bounds = [0, *breaks.tolist(), len(x)]
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             if a == b:
                 continue
             fills = gaps[a:b].copy()
-            gap = None
+            reset = None
             if a in breaks:
-                gap = int(min(gaps[a], RESTART_JUMP))
+                reset = Reset(restart=bool(restart[a]), lost=int(gaps[a]))
                 fills[0] = 0
-            yield x[a:b], fills, s[a:b], gap
+            yield x[a:b], fills, s[a:b], reset
 
     def _interpolate(self, x: np.ndarray, fills: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Insert fills[i] linearly interpolated rows before row i (from the previous row)."""
@@ -151,7 +160,7 @@ class WindowRing:
         return out
 
 
-def _concat(parts: list[WindowOutput], w: int, s: int, resets: list[int]) -> WindowOutput:
+def _concat(parts: list[WindowOutput], w: int, s: int, resets: list[Reset]) -> WindowOutput:
     parts = [p for p in parts if len(p)]
     if not parts:
         return WindowOutput(np.zeros((0, w, s), np.float32), np.zeros(0, np.int64), np.zeros(0), resets)

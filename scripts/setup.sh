@@ -12,6 +12,9 @@ command -v tmux >/dev/null || need_apt+=(tmux)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v gcc >/dev/null || need_apt+=(gcc)
 command -v openssl >/dev/null || need_apt+=(openssl)
+# The real-header firmware compile (../shared/esp-idf/check-firmware): Xtensa GCC + newlib headers.
+command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106)
+[ -f /usr/include/newlib/sys/reent.h ] || need_apt+=(libnewlib-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2
@@ -38,4 +41,9 @@ if [ ! -f "$stamp" ]; then
   # torch is pinned in the [train] extra (a CPU wheel); never let pip pick an unpinned torch.
   .venv/bin/python -m pip install -q -e ".[${extras}]"
   touch "$stamp"
+fi
+# kconfgen for check-firmware (generates sdkconfig.h from ESP-IDF's Kconfig); a check tool, not
+# a dependency of the package, so it goes into the venv here rather than into pyproject.toml.
+if ! .venv/bin/python -c 'import kconfgen' >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q "esp-idf-kconfig==3.14.0"
 fi

@@ -34,8 +34,6 @@ from csi_edge.decoder.text import TextDecoder
 from csi_edge.decoder.text_encoding import EncodingSniffer
 from csi_edge.frames import MAX_CSI_BYTES, FrameBatch
 
-_OTHER_PARSERS = {p.TYPE_STATS: p.parse_stats, p.TYPE_HELLO: p.parse_hello, p.TYPE_LOG: p.parse_log}
-
 
 @dataclass
 class Decoded:
@@ -209,8 +207,12 @@ class _Pending:
         self.newest_seq = int.from_bytes(self.store[at : at + 4], "little")
 
     def add_other(self, frame_type: int, payload: bytes) -> None:
-        parsed = _OTHER_PARSERS[frame_type](payload)
-        {p.TYPE_STATS: self.stats, p.TYPE_HELLO: self.hellos, p.TYPE_LOG: self.logs}[frame_type].append(parsed)
+        if frame_type == p.TYPE_STATS:
+            self.stats.append(p.parse_stats(payload))
+        elif frame_type == p.TYPE_HELLO:
+            self.hellos.append(p.parse_hello(payload))
+        elif frame_type == p.TYPE_LOG:
+            self.logs.append(p.parse_log(payload))
 
     def close(self) -> tuple[list[bytes], list[np.ndarray], list[np.ndarray]]:
         """-> (text regions, CSI payload offsets per run, csi_len per run)."""

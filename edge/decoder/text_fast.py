@@ -23,11 +23,11 @@ from csi_edge.decoder import text_kernel
 from csi_edge.decoder.text_kernel import FALLBACK, K_FLOAT, K_INT, K_MAC, K_ROLE, K_TEXT, MAX_COLUMNS, PAD, scan_region
 from csi_edge.decoder.text_layout import FLOAT_COLUMNS, LAYOUTS_BY_WIDTH, META_COLUMNS, Layout
 from csi_edge.decoder.text_values import assemble_rows
-from csi_edge.frames import META_DTYPE, FrameBatch, empty_meta
+from csi_edge.frames import META_DTYPE, META_FIELDS, META_OFFSETS, FrameBatch, empty_meta
 
 MIN_ROW_BYTES = 16  # `CSI_DATA,` + a column + `,[1 2]` and a LF: no kernel row is shorter
 # META integer fields a text column can fill, in META_DTYPE order.
-INT_FIELDS = tuple(name for name in META_DTYPE.names if name in {v for v in META_COLUMNS.values() if v})
+INT_FIELDS = tuple(name for name in META_FIELDS if name in {v for v in META_COLUMNS.values() if v})
 
 
 def available() -> bool:
@@ -112,7 +112,7 @@ def _layout_spec(layout: Layout):
 
 _SPECS: dict = {}
 _TEMPLATE = empty_meta(1).view(np.uint8).copy()  # a record of unknowns, copied into each row first
-_RECORD = np.array([(META_DTYPE.fields[name][1], META_DTYPE[name].itemsize) for name in INT_FIELDS + ("mac",)], dtype=np.int64)
+_RECORD = np.array([(META_OFFSETS[name], META_DTYPE[name].itemsize) for name in INT_FIELDS + ("mac",)], dtype=np.int64)
 
 
 def _specs(header: Layout | None) -> _Specs:
@@ -161,7 +161,8 @@ def decode_region(decoder, region: bytes) -> FrameBatch:
     pos = line = row = w = text_lines = 0
     while True:
         specs = _specs(decoder.header)
-        pos, line, row_end, w, texts, finished = scan_region(buf, len(region), pos, line, row, w, *specs.arrays(), _TEMPLATE, _RECORD, *out.outputs())  # fmt: skip
+        arrays = (*specs.arrays(), _TEMPLATE, _RECORD, *out.outputs())
+        pos, line, row_end, w, texts, finished = scan_region(buf, len(region), pos, line, row, w, *arrays)
         text_lines += texts
         kernel_batches.append(_kernel_rows(out, specs, row, row_end, w))
         row = row_end

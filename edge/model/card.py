@@ -1,10 +1,16 @@
 """Model package: `NAME.onnx` + `NAME.json` (the model card). Schema in docs/model-card.md.
 
 The card says exactly how the model's input is computed (feature, window, hop, transform,
-per-window normalisation, scaler statistics fitted on training data), what the outputs mean
-(classes, position in metres), what it was trained on and how it scored per day, and the
-sha256 of the ONNX file. Training writes cards with `ModelCard.save`; the daemon and `eval`
-read them with `load_card`, which refuses a card that does not match its ONNX file.
+per-window normalisation, scaler statistics fitted on training data), what each output head
+means (`heads`: class probabilities or a vector with units, its constant baseline and its
+measured skill), what it was trained on and how it scored per day, and the sha256 of the ONNX
+file. Training writes cards with `ModelCard.save`; the daemon and `eval` read them with
+`load_card`, which refuses a card that does not match its ONNX file.
+
+Schema 2 (`csi-edge/model-card/2`) declares the heads. Schema-1 cards (`classes` + `outputs`
++ `position_units`) are converted on load: a classes head `activity` and, when the card named
+a second output, a vector head `position` (x, y, z in its units) with no baseline and no
+measured skill, so such a model publishes no position (`publishes_position`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,11 @@ from csi_edge.errors import DataError, ModelMismatchError
 from csi_edge.features import PACKET_FEATURES
 from csi_edge.layout import layout_name
 
-SCHEMA = "csi-edge/model-card/1"
+SCHEMA = "csi-edge/model-card/2"
+SCHEMA_1 = "csi-edge/model-card/1"
+HEAD_KINDS = ("classes", "vector")
+ACTIVITY = "activity"  # the classes head the daemon reports as `activity`
+POSITION = "position"  # the vector head the daemon reports as `position`
 TRANSFORMS = ("none", "diff", "psd")
 PER_WINDOW = ("none", "center-median", "center-mean", "divide-median", "divide-mean")
 SCALERS = ("none", "maxmin", "z")
@@ -46,20 +56,73 @@ class ScalerSpec:
 
 
 @dataclass(frozen=True)
+class Skill:
+    """Measured error of a vector head beside the constant baseline's, on held-out data."""
+
+    rmse_m: float
+    baseline_rmse_m: float
+    measured_on: str = ""  # e.g. "validation"
+    details: dict = field(default_factory=dict)  # further keys of the card's `skill`, kept as they are
+
+    def to_dict(self) -> dict:
+        return {"rmse_m": self.rmse_m, "baseline_rmse_m": self.baseline_rmse_m, "measured_on": self.measured_on, **self.details}
+
+
+@dataclass(frozen=True)
+class Head:
+    """One output of the model: class probabilities (`classes`) or a vector (`vector`)."""
+
+    name: str  # e.g. "activity", "position"
+    kind: str  # one of HEAD_KINDS
+    output: str  # the ONNX output name
+    labels: tuple[str, ...] = ()  # classes: class names in logit order
+    components: tuple[str, ...] = ()  # vector: component names, e.g. ("x", "y", "z")
+    units: str = ""  # vector: units of every component, e.g. "m"
+    baseline: tuple[float, ...] | None = None  # vector: the constant baseline (mean training target)
+    skill: Skill | None = None  # vector: measured skill; None = not measured
+
+    @property
+    def size(self) -> int:
+        return len(self.labels) if self.kind == "classes" else len(self.components)
+
+    def to_dict(self) -> dict:
+        out: dict = {"name": self.name, "kind": self.kind, "output": self.output}
+        if self.kind == "classes":
+            out["labels"] = list(self.labels)
+        else:
+            out.update(components=list(self.components), units=self.units,
+                       baseline=None if self.baseline is None else list(self.baseline),
+                       skill=None if self.skill is None else self.skill.to_dict())
+        return out
+
+
+def activity_head(classes: tuple[str, ...] | list[str], output: str = "class_logits") -> Head:
+    return Head(ACTIVITY, "classes", output, labels=tuple(classes))
+
+
+def position_head(output: str = "position", units: str = "m", baseline=None, skill: Skill | None = None) -> Head:
+    return Head(POSITION, "vector", output, components=("x", "y", "z"), units=units,
+                baseline=None if baseline is None else tuple(float(v) for v in baseline), skill=skill)
+
+
+def standard_heads(classes: tuple[str, ...] | list[str], position: bool = True) -> tuple[Head, ...]:
+    """The heads of a joint activity + position network (position without baseline or skill)."""
+    return (activity_head(classes),) + ((position_head(),) if position else ())
+
+
+@dataclass(frozen=True)
 class ModelCard:
     name: str
     onnx_file: str  # file name, relative to the card
     onnx_sha256: str
     window: int
     hop: int
-    classes: tuple[str, ...]
+    heads: tuple[Head, ...]  # the activity (classes) head first, then vector heads
     feature: FeatureSpec = field(default_factory=FeatureSpec)
     scaler: ScalerSpec = field(default_factory=ScalerSpec)
     input_name: str = "csi"
     input_shape: tuple = (None, 1, 52, 351)  # [batch, 1, S, W']
-    outputs: tuple[str, ...] = ("class_logits", "position")
     rate_hz: float = 100.0
-    position_units: str = "m"
     architecture: str = ""
     created: str = ""
     training: dict = field(default_factory=dict)  # data summary, options, seed, timings
@@ -71,8 +134,30 @@ class ModelCard:
     def model_id(self) -> str:
         return f"{self.name}@{self.onnx_sha256[:12]}"
 
+    def head(self, name: str) -> Head | None:
+        return next((h for h in self.heads if h.name == name), None)
+
+    @property
+    def class_head(self) -> Head:
+        return next(h for h in self.heads if h.kind == "classes")
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Class names of the classes head, in logit order."""
+        return self.class_head.labels
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """ONNX output names, one per head, in head order."""
+        return tuple(h.output for h in self.heads)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["heads"] = [h.to_dict() for h in self.heads]
+        return out
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
     def save(self, json_path: Path) -> None:
         json_path = Path(json_path)
@@ -103,9 +188,41 @@ def card_paths(path: str | Path) -> tuple[Path, Path]:
     return card, card.parent / onnx_name
 
 
+def _skill(data: dict | None) -> Skill | None:
+    if data is None:
+        return None
+    rest = {k: v for k, v in data.items() if k not in ("rmse_m", "baseline_rmse_m", "measured_on", "details")}
+    rest = {**(data.get("details") or {}), **rest}  # `details` as dataclasses.asdict writes it
+    return Skill(float(data["rmse_m"]), float(data["baseline_rmse_m"]), str(data.get("measured_on") or ""), rest)
+
+
+def _head(data: dict) -> Head:
+    baseline = data.get("baseline")
+    return Head(
+        name=data["name"], kind=data["kind"], output=data["output"], labels=tuple(data.get("labels", ())),
+        components=tuple(data.get("components", ())), units=data.get("units", ""),
+        baseline=None if baseline is None else tuple(float(v) for v in baseline), skill=_skill(data.get("skill")),
+    )
+
+
+def _upgrade_schema_1(data: dict) -> dict:
+    """A schema-1 card as schema 2: `classes`/`outputs`/`position_units` become heads."""
+    data = dict(data)
+    outputs = list(data.pop("outputs", ("class_logits", "position")))
+    units = data.pop("position_units", "m")
+    heads = [activity_head(data.pop("classes"), outputs[0])]
+    if len(outputs) > 1:
+        heads.append(position_head(outputs[1], units))
+    data["heads"] = [h.to_dict() for h in heads]
+    data["schema"] = SCHEMA
+    return data
+
+
 def _from_dict(data: dict, where: str) -> ModelCard:
+    if data.get("schema") == SCHEMA_1:
+        data = _upgrade_schema_1(data)
     if data.get("schema") != SCHEMA:
-        raise DataError(f"{where}: schema is {data.get('schema')!r}, expected {SCHEMA!r}")
+        raise DataError(f"{where}: schema is {data.get('schema')!r}, expected {SCHEMA!r} (or {SCHEMA_1!r})")
     data = dict(data)
     try:
         feature_fields = dict(data.pop("feature", {}))
@@ -113,14 +230,54 @@ def _from_dict(data: dict, where: str) -> ModelCard:
             feature_fields["layouts"] = tuple(feature_fields["layouts"])
         feature = FeatureSpec(**feature_fields)
         scaler = ScalerSpec(**data.pop("scaler", {}))
-        data["classes"] = tuple(data["classes"])
-        data["outputs"] = tuple(data.get("outputs", ("class_logits", "position")))
+        data["heads"] = tuple(_head(h) for h in data["heads"])
         data["input_shape"] = tuple(data.get("input_shape", ()))
         card = ModelCard(feature=feature, scaler=scaler, **data)
-    except (TypeError, KeyError) as exc:
-        raise DataError(f"{where}: bad model card ({exc})") from None
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise DataError(f"{where}: bad model card ({type(exc).__name__}: {exc})") from None
     _validate(card, where)
     return card
+
+
+def _head_problems(heads: tuple[Head, ...]) -> list[str]:
+    problems = []
+    names = [h.name for h in heads]
+    if len(set(names)) != len(names):
+        problems.append(f"head names must be distinct (got {names})")
+    for h in heads:
+        if h.kind not in HEAD_KINDS:
+            problems.append(f"head {h.name!r}: kind must be one of {HEAD_KINDS} (got {h.kind!r})")
+        elif h.size == 0:
+            problems.append(f"head {h.name!r}: a {h.kind} head needs {'labels' if h.kind == 'classes' else 'components'}")
+        elif h.baseline is not None and len(h.baseline) != h.size:
+            problems.append(f"head {h.name!r}: baseline has {len(h.baseline)} values for {h.size} components")
+    if not heads or heads[0].kind != "classes":
+        problems.append("the first head must be the classes head (activity)")
+    elif sum(h.kind == "classes" for h in heads) != 1:
+        problems.append("exactly one classes head is supported")
+    return problems
+
+
+def publishes_position(card: ModelCard, skill_ratio: float) -> bool:
+    """Positions carry information only from a model whose position head has measured skill
+    clearly better than the constant baseline: rmse <= skill_ratio * baseline rmse."""
+    head = card.head(POSITION)
+    if head is None or head.skill is None:
+        return False
+    return head.skill.rmse_m <= skill_ratio * head.skill.baseline_rmse_m
+
+
+def position_skill_text(card: ModelCard, skill_ratio: float) -> str:
+    """One line on the position head's skill, for `csi-edge info MODEL`."""
+    head = card.head(POSITION)
+    if head is None:
+        return "no position head: positions are not published"
+    if head.skill is None:
+        return "no measured position skill: positions are not published"
+    sk = head.skill
+    verdict = "published" if publishes_position(card, skill_ratio) else f"not published (needs <= {skill_ratio:g} x baseline)"
+    on = f" on {sk.measured_on}" if sk.measured_on else ""
+    return f"rmse {sk.rmse_m:.3f} {head.units} vs constant baseline {sk.baseline_rmse_m:.3f} {head.units}{on}: positions {verdict}"
 
 
 def _validate(card: ModelCard, where: str) -> None:
@@ -137,6 +294,7 @@ def _validate(card: ModelCard, where: str) -> None:
         problems.append("window must be >= 2 and hop >= 1")
     if len(card.input_shape) != 4 or card.input_shape[2] != card.feature.subcarriers:
         problems.append(f"input_shape {list(card.input_shape)} must be [batch, 1, {card.feature.subcarriers}, W]")
+    problems += _head_problems(card.heads)
     if problems:
         raise DataError(f"{where}: " + "; ".join(problems))
 

@@ -1,13 +1,16 @@
-"""Model outputs -> published results: probabilities, smoothed activity, position, confidence.
+"""Model outputs -> estimates: probabilities, smoothed activity, presence, confidence, position.
 
 Per window, in order:
-1. probabilities = softmax(logits);
-2. smoothing: an exponential moving average of the probabilities (`smoothing` = weight of the
-   newest, 1 = none) and of the position (`position_smoothing`);
-3. hysteresis on the argmax: the reported activity changes only when another class's smoothed
-   probability beats the current activity's by more than `hysteresis`;
-4. confidence = smoothed probability of the reported activity; presence = 1 - p(empty) >=
-   `presence_threshold` when the model has an `empty` class (None otherwise).
+1. activity head: probabilities = softmax(logits), smoothed by an exponential moving average
+   (`smoothing` = weight of the newest, 1 = none); hysteresis on the argmax: the reported
+   activity changes only when another class's smoothed probability beats the current one's by
+   more than `hysteresis`; confidence = smoothed probability of the reported activity;
+   presence = 1 - p(empty) >= `presence_threshold` when the model has an `empty` class (None
+   otherwise);
+2. position head: only when `positions` is on (the model has measured position skill, see
+   `card.publishes_position`) and only while presence is not false: an EMA of the position
+   (`position_smoothing`), restarted after the room was empty. Otherwise None: a position the
+   model guesses for an empty room, or from an unskilled head, carries no information.
 The state resets with the window (a long gap) so stale history never leaks into new results.
 """
 
@@ -17,6 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csi_edge.model.card import ACTIVITY, POSITION
+from csi_edge.model.runtime import ModelOutput
+
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
@@ -25,22 +31,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Result:
-    """One published result (the `state` payload is built from it)."""
+class Estimate:
+    """What the model concludes about one window, after smoothing and gating."""
 
     activity: str
     probabilities: dict[str, float]
     confidence: float
     presence: bool | None
-    position: tuple[float, float, float] | None  # metres
+    position: tuple[float, float, float] | None  # metres; None = not published
 
 
 class PostProcessor:
     def __init__(self, classes: tuple[str, ...], smoothing: float = 0.5, hysteresis: float = 0.1,
-                 position_smoothing: float = 0.5, presence_threshold: float = 0.5) -> None:
+                 position_smoothing: float = 0.5, presence_threshold: float = 0.5, positions: bool = False) -> None:
         self.classes = tuple(classes)
         self.alpha, self.margin = smoothing, hysteresis
         self.pos_alpha, self.presence_threshold = position_smoothing, presence_threshold
+        self.positions = positions
         self._empty = self.classes.index("empty") if "empty" in self.classes else None
         self.reset()
 
@@ -49,9 +56,10 @@ class PostProcessor:
         self._pos: np.ndarray | None = None
         self._current: int | None = None
 
-    def __call__(self, logits: np.ndarray, position: np.ndarray | None) -> list[Result]:
-        """Results for a batch of windows in time order: logits (B, C), position (B, 3) or None."""
-        probs = softmax(np.asarray(logits, dtype=np.float64))
+    def __call__(self, outputs: ModelOutput) -> list[Estimate]:
+        """Estimates for a batch of windows in time order, from the model's heads."""
+        probs = softmax(np.asarray(outputs[ACTIVITY], dtype=np.float64))
+        position = outputs.get(POSITION) if self.positions else None
         out = []
         for i in range(len(probs)):  # B is 1 at 100 Hz; the EMA is sequential by nature
             p = probs[i] if self._probs is None else self.alpha * probs[i] + (1 - self.alpha) * self._probs
@@ -59,18 +67,23 @@ class PostProcessor:
             best = int(np.argmax(p))
             if self._current is None or p[best] > p[self._current] + self.margin:
                 self._current = best
-            xyz = None
-            if position is not None and np.all(np.isfinite(position[i])):
-                q = position[i].astype(np.float64)
-                self._pos = q if self._pos is None else self.pos_alpha * q + (1 - self.pos_alpha) * self._pos
-                x, y, z = (round(float(v), 3) for v in self._pos)
-                xyz = (x, y, z)
             presence = None if self._empty is None else bool(1.0 - p[self._empty] >= self.presence_threshold)
-            out.append(Result(
+            out.append(Estimate(
                 activity=self.classes[self._current],
                 probabilities={c: round(float(v), 4) for c, v in zip(self.classes, p, strict=True)},
                 confidence=round(float(p[self._current]), 4),
                 presence=presence,
-                position=xyz,
-            ))
+                position=self._position(None if position is None else position[i], presence),
+            ))  # fmt: skip
         return out
+
+    def _position(self, q: np.ndarray | None, presence: bool | None) -> tuple[float, float, float] | None:
+        if presence is False:
+            self._pos = None  # the next person starts a fresh average
+            return None
+        if q is None or not np.all(np.isfinite(q)):
+            return None
+        q = q.astype(np.float64)
+        self._pos = q if self._pos is None else self.pos_alpha * q + (1 - self.pos_alpha) * self._pos
+        x, y, z = (round(float(v), 3) for v in self._pos)
+        return (x, y, z)

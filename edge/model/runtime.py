@@ -6,9 +6,10 @@ CUDA, then CPU by default: a Jetson with the GPU build gets the GPU, this machin
 CPU), checks the ONNX input/outputs against the card, and warms the session up on zeros so
 the first real window does not pay for allocation (or a TensorRT engine build).
 
-`run(x)` takes the prepared input (B, 1, S, W') and returns `ModelOutput` (logits (B, C),
-position (B, 3) in metres or None). A model whose batch dimension is fixed at 1 is run window
-by window.
+`run(x)` takes the prepared input (B, 1, S, W') and returns one array per head of the card
+(`{head name: (B, size)}`: the activity logits (B, C), a position (B, 3) in its units, ...).
+Every head's ONNX output must exist and have the card's size. A model whose batch dimension
+is fixed at 1 is run window by window.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,10 +51,7 @@ def default_model_path() -> Path | None:
     return None
 
 
-@dataclass(frozen=True)
-class ModelOutput:
-    logits: np.ndarray  # float32 (B, C)
-    position: np.ndarray | None  # float32 (B, 3), metres
+ModelOutput = dict[str, np.ndarray]  # head name -> float32 (B, head size)
 
 
 class LoadedModel:
@@ -67,11 +64,7 @@ class LoadedModel:
         self._input = inputs[0].name
         batch = inputs[0].shape[0]
         self._fixed_batch = batch if isinstance(batch, int) else None
-        names = [o.name for o in session.get_outputs()]
-        self._logits = card.outputs[0] if card.outputs and card.outputs[0] in names else names[0]
-        pos = card.outputs[1] if len(card.outputs) > 1 else None
-        self._position = pos if pos in names else None
-        self._fetch = [self._logits] + ([self._position] if self._position else [])
+        self._fetch = list(card.outputs)
 
     @classmethod
     def load(cls, path: str | Path, providers: Sequence[str] = ("tensorrt", "cuda", "cpu"), threads: int = 1, warmup: int = 2) -> LoadedModel:
@@ -103,9 +96,16 @@ class LoadedModel:
         actual = list(shape[1:])
         if any(isinstance(a, int) and isinstance(e, int) and a != e for a, e in zip(actual, expected, strict=True)):
             raise ModelMismatchError(f"{self.onnx_path}: input shape {shape} does not match the card's {list(card.input_shape)}")
-        n_out = self.session.get_outputs()[0].shape[-1]
-        if isinstance(n_out, int) and n_out != len(card.classes):
-            raise ModelMismatchError(f"{self.onnx_path}: {n_out} class outputs but the card names {len(card.classes)} classes")
+        outputs = {o.name: o.shape for o in self.session.get_outputs()}
+        for head in card.heads:
+            if head.output not in outputs:
+                raise ModelMismatchError(f"{self.onnx_path}: no output {head.output!r} for the card's head {head.name!r} "
+                                         f"(outputs: {', '.join(outputs)})")
+            n_out = outputs[head.output][-1]
+            if isinstance(n_out, int) and n_out != head.size:
+                what = "classes" if head.kind == "classes" else "components"
+                raise ModelMismatchError(f"{self.onnx_path}: output {head.output!r} has {n_out} values but the card's head "
+                                         f"{head.name!r} names {head.size} {what}")
 
     def input_example(self, batch: int = 1) -> np.ndarray:
         shape = [batch] + [d if isinstance(d, int) else 1 for d in self.card.input_shape[1:]]
@@ -118,12 +118,8 @@ class LoadedModel:
     def run(self, x: np.ndarray) -> ModelOutput:
         if self._fixed_batch == 1 and len(x) > 1:
             outs = [self.session.run(self._fetch, {self._input: x[i : i + 1]}) for i in range(len(x))]
-            logits = np.concatenate([o[0] for o in outs])
-            pos = np.concatenate([o[1] for o in outs]) if self._position else None
+            arrays = [np.concatenate([o[k] for o in outs]) for k in range(len(self._fetch))]
         else:
-            res = self.session.run(self._fetch, {self._input: x})
-            logits, pos = res[0], (res[1] if self._position else None)
-        logits = np.asarray(logits, dtype=np.float32).reshape(len(x), -1)
-        if pos is not None:
-            pos = np.asarray(pos, dtype=np.float32).reshape(len(x), -1)[:, :3]
-        return ModelOutput(logits, pos)
+            arrays = self.session.run(self._fetch, {self._input: x})
+        return {head.name: np.asarray(a, dtype=np.float32).reshape(len(x), -1)[:, : head.size]
+                for head, a in zip(self.card.heads, arrays, strict=True)}

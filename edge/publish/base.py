@@ -1,18 +1,44 @@
 """The publisher port: where results and health go (MQTT broker, JSON lines, ...).
 
 A publisher gets each `state` and `health` payload as a dict (already JSON-ready; field names
-in docs/data-fields.md), is told when the model changes (Home Assistant discovery lists its
-classes), and is stopped with a bound on how long it may take to flush. Kinds are registered by
-name in `PUBLISHERS`; the daemon fans out to every enabled one through `Fanout`.
+in docs/data-fields.md), is told what the state messages carry when the model changes
+(`model_changed(StateFields)`: Home Assistant discovery announces exactly those entities), and
+is stopped with a bound on how long it may take to flush.
+
+Each publisher class owns its wiring: its `kind`, whether the configuration enables it
+(`enabled(cfg)`) and how it builds itself (`from_config(cfg, node)`). The registry below holds
+one lazily imported "module:Class" line per kind; `build_publishers` fans out to every enabled
+one, in registry order, through `Fanout`.
 """
 
 from __future__ import annotations
 
 import abc
+import importlib
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from csi_edge.config import Config
+    from csi_edge.results import StateFields
+
+# kind -> "module:Class" (the class's `kind` is the same string).
+PUBLISHERS: dict[str, str] = {
+    "mqtt": "csi_edge.publish.mqtt:MqttPublisher",
+    "jsonl": "csi_edge.publish.jsonl:JsonLinesPublisher",
+}
 
 
 class Publisher(abc.ABC):
-    name = "publisher"
+    kind: ClassVar[str] = "publisher"
+
+    @classmethod
+    def enabled(cls, cfg: Config) -> bool:
+        """Whether the configuration asks for this publisher."""
+        return False
+
+    @classmethod
+    def from_config(cls, cfg: Config, node: str) -> Publisher:
+        raise NotImplementedError(f"publisher {cls.kind} cannot be built from the configuration")
 
     def start(self) -> None:  # noqa: B027 - optional
         """Connect / open."""
@@ -25,8 +51,8 @@ class Publisher(abc.ABC):
     def health(self, payload: dict) -> None:
         """Publish one health report."""
 
-    def model_changed(self, classes: tuple[str, ...], model_id: str) -> None:  # noqa: B027
-        """The model (and maybe its classes) changed."""
+    def model_changed(self, fields: StateFields) -> None:  # noqa: B027
+        """The model changed: the state messages now carry `fields`."""
 
     def pump(self) -> None:  # noqa: B027
         """Move queued messages along (called on every loop iteration)."""
@@ -39,10 +65,23 @@ class Publisher(abc.ABC):
         return {}
 
 
+def publisher_class(kind: str) -> type[Publisher]:
+    module_name, _, class_name = PUBLISHERS[kind].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    assert cls.kind == kind, f"PUBLISHERS[{kind!r}] names a publisher of kind {cls.kind!r}"
+    return cls
+
+
+def build_publishers(cfg: Config, node: str) -> Fanout:
+    """Every publisher the configuration enables, in registry order."""
+    classes = [publisher_class(kind) for kind in PUBLISHERS]
+    return Fanout([cls.from_config(cfg, node) for cls in classes if cls.enabled(cfg)])
+
+
 class Fanout(Publisher):
     """Every enabled publisher, in order."""
 
-    name = "fanout"
+    kind = "fanout"
 
     def __init__(self, publishers: list[Publisher]) -> None:
         self.publishers = publishers
@@ -59,9 +98,9 @@ class Fanout(Publisher):
         for p in self.publishers:
             p.health(payload)
 
-    def model_changed(self, classes, model_id) -> None:
+    def model_changed(self, fields: StateFields) -> None:
         for p in self.publishers:
-            p.model_changed(classes, model_id)
+            p.model_changed(fields)
 
     def pump(self) -> None:
         for p in self.publishers:

@@ -6,27 +6,33 @@ node_id = `csi_edge_<node>`. Entities:
 | object | component | reads | notes |
 |---|---|---|---|
 | activity | sensor | state `activity` | device_class enum, options = the model's classes |
-| position_x/y/z | sensor | state `position.x/y/z` | metres, device_class distance |
+| position_x/y/z | sensor | state `position.x/y/z` | metres, device_class distance; only for a model that publishes positions |
 | confidence | sensor | state `confidence` | 0..1 |
 | presence | binary_sensor | state `presence` | device_class occupancy |
 | link_quality | sensor | health `100 - loss_percent` | %, diagnostic |
 | packet_rate | sensor | health `packet_rate_Hz` | Hz, diagnostic |
 
 Every entity names the device (identifiers, name, model, sw_version) and the availability topic
-(`online` / `offline`, the last will).
+(`online` / `offline`, the last will). Entities the current model does not publish (positions
+from a model without measured position skill) map to None: the publisher sends an empty
+retained config for them, which removes an entity a previous model created.
 """
 
 from __future__ import annotations
 
 from csi_edge import __version__
+from csi_edge.results import StateFields
+
+POSITION_OBJECTS = tuple(f"position_{axis}" for axis in "xyz")
 
 
 def device_id(node: str) -> str:
     return f"csi_edge_{node}"
 
 
-def discovery_configs(node: str, topic_prefix: str, discovery_prefix: str, classes: tuple[str, ...], model_id: str) -> dict[str, dict]:
-    """config topic -> payload, for every entity of this node."""
+def discovery_configs(node: str, topic_prefix: str, discovery_prefix: str, fields: StateFields) -> dict[str, dict | None]:
+    """config topic -> payload for every entity of this node (None: the entity is removed)."""
+    classes, model_id = fields.classes, fields.model_id
     base = f"{topic_prefix}/{node}"
     uid = device_id(node)
     device = {
@@ -58,14 +64,14 @@ def discovery_configs(node: str, topic_prefix: str, discovery_prefix: str, class
                                     "value_template": "{{ value_json.packet_rate_Hz }}", "state_class": "measurement",
                                     "entity_category": "diagnostic", "icon": "mdi:speedometer"},
     }
-    for axis in "xyz":
-        entities[("sensor", f"position_{axis}")] = {
-            "name": f"Position {axis}", "state_topic": state, "unit_of_measurement": "m", "device_class": "distance",
-            "state_class": "measurement",
-            "value_template": f"{{{{ value_json.position.{axis} if value_json.position else none }}}}",
-        }
-    out = {}
+    out: dict[str, dict | None] = {}
     for (component, obj), body in entities.items():
-        payload = {**body, "unique_id": f"{uid}_{obj}", **common}
-        out[f"{discovery_prefix}/{component}/{uid}/{obj}/config"] = payload
+        out[f"{discovery_prefix}/{component}/{uid}/{obj}/config"] = {**body, "unique_id": f"{uid}_{obj}", **common}
+    for axis, obj in zip("xyz", POSITION_OBJECTS, strict=True):
+        topic = f"{discovery_prefix}/sensor/{uid}/{obj}/config"
+        out[topic] = None if not fields.position else {
+            "name": f"Position {axis}", "state_topic": state, "unit_of_measurement": "m", "device_class": "distance",
+            "state_class": "measurement", "unique_id": f"{uid}_{obj}", **common,
+            "value_template": f"{{{{ value_json.position.{axis} if value_json.position else none }}}}",
+        }  # fmt: skip
     return out

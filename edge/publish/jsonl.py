@@ -10,16 +10,25 @@ import json
 import sys
 from typing import TextIO
 
+from csi_edge.config import Config
 from csi_edge.errors import CsiEdgeError
 from csi_edge.publish.base import Publisher
 
 
 class JsonLinesPublisher(Publisher):
-    name = "jsonl"
+    kind = "jsonl"
 
     def __init__(self, target: str) -> None:
         self.target = target
         self._fh: TextIO | None = None
+
+    @classmethod
+    def enabled(cls, cfg: Config) -> bool:
+        return bool(cfg.publish.jsonl)
+
+    @classmethod
+    def from_config(cls, cfg: Config, node: str) -> JsonLinesPublisher:
+        return cls(cfg.publish.jsonl)
 
     def start(self) -> None:
         if self.target == "-":

@@ -4,7 +4,8 @@ Topics (`<prefix>` = [mqtt] topic_prefix, default `csi-edge`):
 - `<prefix>/<node>/state`   one result per window (QoS [mqtt] qos, default 1)
 - `<prefix>/<node>/health`  every [health] interval_s
 - `<prefix>/<node>/availability`  `online` / `offline`, retained; `offline` is the last will
-- `<discovery_prefix>/.../config`  Home Assistant discovery (retained), see discovery.py
+- `<discovery_prefix>/.../config`  Home Assistant discovery (retained), see discovery.py; an
+  entity the current model does not publish gets an empty retained config (HA removes it)
 
 The bounded offline buffer. Results wait in our own deque of at most `queue_size` messages
 (oldest dropped first, counted in `dropped`) and are handed to paho only while connected and
@@ -29,16 +30,17 @@ from collections import deque
 
 import paho.mqtt.client as mqtt
 
-from csi_edge.config import MqttConfig
+from csi_edge.config import Config, MqttConfig
 from csi_edge.logs import event
 from csi_edge.publish.base import Publisher
 from csi_edge.publish.discovery import discovery_configs
+from csi_edge.results import StateFields
 
 log = logging.getLogger("csi_edge.publish.mqtt")
 
 
 class MqttPublisher(Publisher):
-    name = "mqtt"
+    kind = "mqtt"
 
     def __init__(self, cfg: MqttConfig, node: str) -> None:
         self.cfg = cfg
@@ -62,7 +64,7 @@ class MqttPublisher(Publisher):
         self._inflight: dict[int, tuple[str, bytes]] = {}
         self._acks: deque[int] = deque()
         self._latest_health: deque[bytes] = deque(maxlen=1)
-        self._discovery: dict[str, dict] = {}
+        self._discovery: dict[str, dict | None] = {}
         self._connected = False
         self._announce = False  # set by on_connect: send availability + discovery from pump()
         self._wake = threading.Event()
@@ -70,6 +72,14 @@ class MqttPublisher(Publisher):
         self.dropped = 0
         self.delivered = 0
         self.connects = 0
+
+    @classmethod
+    def enabled(cls, cfg: Config) -> bool:
+        return cfg.mqtt.enabled
+
+    @classmethod
+    def from_config(cls, cfg: Config, node: str) -> MqttPublisher:
+        return cls(cfg.mqtt, node)
 
     # paho network thread ------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -98,9 +108,9 @@ class MqttPublisher(Publisher):
         self.client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
         self.client.loop_start()
 
-    def model_changed(self, classes: tuple[str, ...], model_id: str) -> None:
+    def model_changed(self, fields: StateFields) -> None:
         if self.cfg.discovery:
-            self._discovery = discovery_configs(self.node, self.cfg.topic_prefix, self.cfg.discovery_prefix, classes, model_id)
+            self._discovery = discovery_configs(self.node, self.cfg.topic_prefix, self.cfg.discovery_prefix, fields)
             self._announce = self._announce or self._connected
 
     def state(self, payload: dict) -> None:
@@ -124,8 +134,8 @@ class MqttPublisher(Publisher):
         if self._announce:
             self._announce = False
             self.client.publish(self.topics["availability"], "online", qos=1, retain=True)
-            for topic, config in self._discovery.items():
-                self.client.publish(topic, json.dumps(config), qos=1, retain=True)
+            for topic, config in self._discovery.items():  # None: an entity this model lacks, removed
+                self.client.publish(topic, b"" if config is None else json.dumps(config), qos=1, retain=True)
             event(log, "mqtt_connected", host=self.cfg.host, port=self.cfg.port, queued=len(self._pending), inflight=len(self._inflight))
         qos = self.cfg.qos
         while self._pending and len(self._inflight) < self.cfg.max_inflight and self._connected:

@@ -20,6 +20,7 @@ import time
 import serial
 import serial.tools.list_ports
 
+from csi_edge.config import Config
 from csi_edge.errors import UsageError
 from csi_edge.logs import event
 from csi_edge.source.base import Source
@@ -48,6 +49,10 @@ def _parse_usb_target(target: str, vid_pid: str, usb_serial: str) -> tuple[str, 
 
 
 class SerialSource(Source):
+    kind = "serial"
+    needs_target = True
+    example = "serial:/dev/ttyACM0"
+
     def __init__(
         self,
         target: str,
@@ -56,7 +61,6 @@ class SerialSource(Source):
         usb_serial: str = "",
         reconnect_min_s: float = 0.5,
         reconnect_max_s: float = 30.0,
-        **_options,
     ) -> None:
         self.name = f"serial:{target}"
         self._by_usb = target == "usb" or target.startswith("usb:")
@@ -75,6 +79,11 @@ class SerialSource(Source):
         self.last_error = ""
         self._resumed_logged = True
         self._open(first=True)
+
+    @classmethod
+    def from_config(cls, target: str, cfg: Config, seconds: float | None) -> SerialSource:
+        s = cfg.source
+        return cls(target, s.baud, s.usb_vid_pid, s.usb_serial, s.reconnect_min_s, s.reconnect_max_s)
 
     def _resolve(self) -> str | None:
         if self._by_usb:

@@ -8,10 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app_status.h"
 #include "esp_app_desc.h"
 #include "esp_check.h"
 #include "esp_log.h"
-#include "esp_wifi.h"
+#include "esp_mac.h"
 #include "nvs.h"
 #include "sdkconfig.h"
 
@@ -39,6 +40,8 @@ static esp_err_t s_apply_kconfig(csi_config_t *cfg, char *msg, size_t msg_len)
 #endif
         {"gl_packets", CONFIG_CSI_EDGE_GAIN_LOCK_PACKETS},
         {"ltf_mask", CONFIG_CSI_EDGE_LTF_MASK},
+        {"csi_scale", CONFIG_CSI_EDGE_CSI_SCALE},
+        {"csi_shift", CONFIG_CSI_EDGE_CSI_SHIFT},
     };
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
         if (csi_config_set_u32(cfg, ints[i].key, ints[i].value, msg, msg_len) != CSI_CFG_OK) {
@@ -47,6 +50,9 @@ static esp_err_t s_apply_kconfig(csi_config_t *cfg, char *msg, size_t msg_len)
     }
     if (CONFIG_CSI_EDGE_PEER_MAC[0] != '\0' &&
         csi_config_set_str(cfg, "peer_mac", CONFIG_CSI_EDGE_PEER_MAC, msg, msg_len) != CSI_CFG_OK) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (csi_config_set_str(cfg, "country", CONFIG_CSI_EDGE_COUNTRY, msg, msg_len) != CSI_CFG_OK) {
         return ESP_ERR_INVALID_ARG;
     }
     return ESP_OK;
@@ -58,7 +64,7 @@ static const char *s_type_name(csi_config_type_t type)
     case CSI_CFG_U8: return "u8";
     case CSI_CFG_U16: return "u16";
     case CSI_CFG_U32: return "u32";
-    default: return "string";
+    default: return "string"; /* MAC, country code */
     }
 }
 
@@ -105,9 +111,9 @@ static esp_err_t s_load_key(nvs_handle_t nvs, const csi_config_key_t *k, csi_con
                  esp_err_to_name(err));
         return err;
     }
-    char why[80];
-    csi_config_err_t res = k->type == CSI_CFG_MAC ? csi_config_set_str(cfg, k->key, text, why, sizeof(why))
-                                                  : csi_config_set_u32(cfg, k->key, value, why, sizeof(why));
+    char why[128];
+    csi_config_err_t res = CSI_CFG_IS_STRING(k->type) ? csi_config_set_str(cfg, k->key, text, why, sizeof(why))
+                                                      : csi_config_set_u32(cfg, k->key, value, why, sizeof(why));
     if (res != CSI_CFG_OK) {
         snprintf(msg, msg_len, "nvs %s: %s", CSI_CONFIG_NVS_NAMESPACE, why);
         return ESP_ERR_INVALID_ARG;
@@ -147,7 +153,8 @@ esp_err_t app_settings_hello(const csi_config_t *cfg, csi_proto_hello_t *h)
     h->fw_minor = APP_FW_MINOR;
     h->fw_patch = APP_FW_PATCH;
     h->role = cfg->role;
-    ESP_RETURN_ON_ERROR(esp_wifi_get_mac(WIFI_IF_STA, h->mac), TAG, "esp_wifi_get_mac");
+    /* from eFuse: works before (or without) Wi-Fi, so a board that cannot start still says who it is */
+    ESP_RETURN_ON_ERROR(esp_read_mac(h->mac, ESP_MAC_WIFI_STA), TAG, "esp_read_mac");
     memcpy(h->peer_mac, cfg->peer_mac, 6);
     h->channel = cfg->channel;
     h->secondary_channel = cfg->secondary;
@@ -160,6 +167,10 @@ esp_err_t app_settings_hello(const csi_config_t *cfg, csi_proto_hello_t *h)
     h->gain_lock = cfg->gain_lock;
     h->ltf_mask = cfg->ltf_mask;
     h->gain_lock_packets = cfg->gl_packets;
+    h->csi_scale = cfg->csi_scale;
+    h->csi_shift = cfg->csi_shift;
+    memcpy(h->country, cfg->country, sizeof(cfg->country));
+    app_status_fill_hello(h);
     const esp_app_desc_t *app = esp_app_get_description();
     char build[CSI_PROTO_BUILD_LEN + 1];
     snprintf(build, sizeof(build), "%.16s %.11s", app->version, app->date);

@@ -1,8 +1,14 @@
 /*
  * role_rx: CSI capture and streaming.
  *
- *   Wi-Fi task: s_csi_cb   filter on peer MAC + our payload magic, count, copy the header
- *                          fields and raw CSI bytes into a preallocated ring slot.
+ * The radio listens in promiscuous mode (management frames only: ESP-NOW is an action frame).
+ * A station that is not connected receives nothing else, and without it the driver discards
+ * the packets before CSI is computed (ESP-IDF wifi.rst "Wi-Fi Channel State Information
+ * Configure"; Espressif in esp-csi issue 17; every esp-csi receiver does it).
+ *
+ *   Wi-Fi task: s_csi_cb   filter on peer MAC + our payload magic, drop MAC retries (the same
+ *                          TX seq again), count, copy the header fields and raw CSI bytes into
+ *                          a preallocated ring slot.
  *                          No blocking, no malloc, no logging; a full ring drops and counts.
  *   writer task: s_writer_task  drain the ring, encode protocol-v1 CSI frames (or esp-csi text),
  *                          write them to the serial transport; HELLO at start and on request,
@@ -15,6 +21,7 @@
 #include <string.h>
 
 #include "app_settings.h"
+#include "app_status.h"
 #include "csi_gainlock.h"
 #include "csi_proto.h"
 #include "csi_text.h"
@@ -30,6 +37,7 @@
 #include "serial_out.h"
 
 #define RX_QUEUE_LEN (1u << CONFIG_CSI_EDGE_QUEUE_LEN_LOG2)
+#define RX_QUEUE_BUDGET_BYTES (96u * 1024u) /* Kconfig CSI_EDGE_QUEUE_LEN_LOG2 explains it */
 #define RX_BATCH 16 /* frames written per writer pass before checking STATS/requests */
 #define RX_STATS_PERIOD_US 1000000
 
@@ -38,6 +46,9 @@ typedef struct {
     uint8_t mac[6];
     int8_t csi[CSI_PROTO_MAX_CSI];
 } rx_record_t;
+
+_Static_assert(sizeof(rx_record_t) * RX_QUEUE_LEN <= RX_QUEUE_BUDGET_BYTES,
+               "CSI_EDGE_QUEUE_LEN_LOG2 puts more than 96 KiB in .bss (see its Kconfig help)");
 
 static const char *TAG = "role_rx";
 
@@ -50,6 +61,7 @@ static uint64_t s_ts_high; /* producer: rx_ctrl.timestamp extended to 64 bits */
 static uint32_t s_ts_last;
 static uint8_t s_last_agc; /* producer: gains of the latest packet, for STATS */
 static int8_t s_last_fft;
+static bool s_writer_started;
 
 /* writer-only buffers */
 static uint8_t s_frame[CSI_PROTO_MAX_FRAME];
@@ -75,8 +87,10 @@ static void s_csi_cb(void *ctx, wifi_csi_info_t *info)
         csi_stats_add(&s_stats.filtered, 1);
         return;
     }
+    if (!csi_stats_accept_seq(&s_stats, seq)) {
+        return; /* a MAC retry of the packet just captured (counted in duplicates) */
+    }
     csi_stats_add(&s_stats.captured, 1);
-    csi_stats_track_seq(&s_stats, seq);
     const wifi_pkt_rx_ctrl_t *rx = &info->rx_ctrl;
     uint8_t agc;
     int8_t fft;
@@ -217,8 +231,10 @@ static wifi_csi_config_t s_csi_config(void)
         .stbc_htltf2_en = (s_cfg.ltf_mask & CSI_LTF_STBC) != 0,
         .ltf_merge_en = false,      /* raw HT-LTF, not averaged with L-LTF */
         .channel_filter_en = false, /* keep adjacent subcarriers independent */
-        .manu_scale = false,
-        .shift = 0,
+        /* manual: one fixed scale for every report (automatic rescales each report on its own,
+         * so amplitudes are not comparable from packet to packet); esp-radar uses shift 4 */
+        .manu_scale = s_cfg.csi_scale != 0,
+        .shift = s_cfg.csi_shift,
         .dump_ack_en = false,
     };
     return c;
@@ -226,21 +242,30 @@ static wifi_csi_config_t s_csi_config(void)
 
 esp_err_t role_rx_start(const csi_config_t *cfg)
 {
-    s_cfg = *cfg;
-    csi_stats_init(&s_stats);
-    csi_gainlock_init(&s_gain, cfg->gain_lock != 0, cfg->gl_packets);
-    ESP_RETURN_ON_FALSE(csi_ring_init(&s_ring, s_slots, sizeof(rx_record_t), RX_QUEUE_LEN), ESP_ERR_INVALID_SIZE,
-                        TAG, "queue length %u", (unsigned)RX_QUEUE_LEN);
-    BaseType_t ok = xTaskCreatePinnedToCore(s_writer_task, "csi_writer", 4096, NULL,
-                                            CONFIG_CSI_EDGE_WRITER_PRIORITY, NULL, 1);
-    ESP_RETURN_ON_FALSE(ok == pdPASS, ESP_ERR_NO_MEM, TAG, "writer task");
+    if (!s_writer_started) { /* a retry after a failure keeps the counters */
+        s_cfg = *cfg;
+        csi_stats_init(&s_stats);
+        csi_gainlock_init(&s_gain, cfg->gain_lock != 0, cfg->gl_packets);
+        ESP_RETURN_ON_FALSE(csi_ring_init(&s_ring, s_slots, sizeof(rx_record_t), RX_QUEUE_LEN), ESP_ERR_INVALID_SIZE,
+                            TAG, "queue length %u", (unsigned)RX_QUEUE_LEN);
+    }
+    const wifi_promiscuous_filter_t filter = {.filter_mask = WIFI_PROMIS_FILTER_MASK_MGMT};
+    APP_TRY(esp_wifi_set_promiscuous_filter(&filter), "esp_wifi_set_promiscuous_filter");
+    APP_TRY(esp_wifi_set_promiscuous(true), "esp_wifi_set_promiscuous");
     wifi_csi_config_t csi = s_csi_config();
-    ESP_RETURN_ON_ERROR(esp_wifi_set_csi_config(&csi), TAG, "esp_wifi_set_csi_config");
-    ESP_RETURN_ON_ERROR(esp_wifi_set_csi_rx_cb(s_csi_cb, NULL), TAG, "esp_wifi_set_csi_rx_cb");
-    ESP_RETURN_ON_ERROR(esp_wifi_set_csi(true), TAG, "esp_wifi_set_csi");
-    ESP_LOGI(TAG, "capturing CSI (ltf mask %u) from %02x:%02x:%02x:%02x:%02x:%02x, queue %u frames", cfg->ltf_mask,
-             cfg->peer_mac[0], cfg->peer_mac[1], cfg->peer_mac[2], cfg->peer_mac[3], cfg->peer_mac[4],
-             cfg->peer_mac[5], (unsigned)RX_QUEUE_LEN);
+    APP_TRY(esp_wifi_set_csi_config(&csi), "esp_wifi_set_csi_config");
+    APP_TRY(esp_wifi_set_csi_rx_cb(s_csi_cb, NULL), "esp_wifi_set_csi_rx_cb");
+    APP_TRY(esp_wifi_set_csi(true), "esp_wifi_set_csi");
+    if (!s_writer_started) { /* last: until here the supervisor is the only writer on the port */
+        app_status_set(CSI_STATUS_RUNNING); /* before the writer's first HELLO */
+        BaseType_t ok = xTaskCreatePinnedToCore(s_writer_task, "csi_writer", 4096, NULL,
+                                                CONFIG_CSI_EDGE_WRITER_PRIORITY, NULL, 1);
+        APP_TRY(ok == pdPASS ? ESP_OK : ESP_ERR_NO_MEM, "writer task");
+        s_writer_started = true;
+    }
+    ESP_LOGI(TAG, "capturing CSI (ltf mask %u, %s scaling) from %02x:%02x:%02x:%02x:%02x:%02x, queue %u frames",
+             cfg->ltf_mask, cfg->csi_scale ? "manual" : "automatic", cfg->peer_mac[0], cfg->peer_mac[1],
+             cfg->peer_mac[2], cfg->peer_mac[3], cfg->peer_mac[4], cfg->peer_mac[5], (unsigned)RX_QUEUE_LEN);
     return ESP_OK;
 }
 

@@ -1,5 +1,5 @@
-/* wifi_link: bring Wi-Fi up in station mode on the configured channel and bandwidth, power
- * save off (both roles). */
+/* wifi_link: bring Wi-Fi up in station mode under the configured country, on the configured
+ * channel and bandwidth, power save off (both roles). Safe to call again after a failure. */
 #pragma once
 
 #include "csi_config.h"

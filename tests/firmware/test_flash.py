@@ -16,6 +16,7 @@ import serial
 from csi_edge.cli import main
 from csi_edge.errors import DataError
 from csi_edge.tools.flash import boards, layout, nvs_image, settings
+from csi_edge.tools.flash import models as flash_models
 
 REPO = Path(__file__).resolve().parents[2]
 TX_MAC, RX_MAC = "7c:df:a1:00:00:01", "7c:df:a1:00:00:02"
@@ -58,23 +59,29 @@ def test_dry_run_for_two_boards(tmp_path, capsys):
     assert (out_dir / "rx_nvs.bin").stat().st_size == layout.NVS_SIZE
     assert tx["role"] == 0 and rx["role"] == 1
     assert tx["peer_mac"] == RX_MAC and rx["peer_mac"] == TX_MAC  # RX filters on the TX MAC
-    common = {"channel": 11, "secondary": 0, "bandwidth": 0, "phy_rate": 16, "rate_hz": 100, "transport": 0,
-              "baud": 921600, "format": 0, "gain_lock": 0, "gl_packets": 100, "ltf_mask": 1}  # fmt: skip
+    # the defaults: the reference setup (HT40 below on channel 11) the shipped model expects
+    common = {"channel": 11, "secondary": 2, "bandwidth": 1, "phy_rate": 16, "rate_hz": 100, "transport": 0,
+              "baud": 921600, "format": 0, "gain_lock": 0, "gl_packets": 100, "ltf_mask": 1, "country": "01",
+              "csi_scale": 1, "csi_shift": 4}  # fmt: skip
     for board in (tx, rx):
         assert {k: board[k] for k in common} == common
     assert set(tx) == {k.key for k in settings.KEYS}
+    # the dry run says what the boards will do, the country included, and which models can run it
+    assert "link: channel 11 (HT40, secondary below), country 01 (channels 1..11), mcs0 at 100 Hz" in out
+    assert f"models in {REPO / 'models'} these settings can run: default" in out
 
 
 def test_every_setting_reaches_the_nvs_image(tmp_path, capsys):
     code, _out, _err = _run(capsys, *_pair(
         tmp_path, "--channel", "9", "--secondary", "below", "--bandwidth", "40", "--rate-hz", "1000",
         "--phy-rate", "mcs7-sgi", "--transport", "uart", "--baud", "2000000", "--format", "esp-csi",
-        "--gain-lock", "--gain-lock-packets", "250", "--ltf", "lltf,htltf,stbc"))  # fmt: skip
+        "--gain-lock", "--gain-lock-packets", "250", "--ltf", "lltf,htltf,stbc", "--country", "jp",
+        "--csi-scale", "auto", "--csi-shift", "0"))  # fmt: skip
     assert code == 0
     rx = _read_back(tmp_path / "out" / "rx_nvs.bin")
     assert rx == {"role": 1, "channel": 9, "secondary": 2, "bandwidth": 1, "phy_rate": 0x1F, "rate_hz": 1000,
                   "peer_mac": TX_MAC, "transport": 1, "baud": 2_000_000, "format": 1, "gain_lock": 1,
-                  "gl_packets": 250, "ltf_mask": 7}  # fmt: skip
+                  "gl_packets": 250, "ltf_mask": 7, "country": "JP", "csi_scale": 0, "csi_shift": 0}  # fmt: skip
     # the NVS types the firmware reads with (nvs_get_u8/u16/u32/str must find them)
     types = {k: t for k, (t, _v) in nvs_image.read_nvs((tmp_path / "out" / "rx_nvs.bin").read_bytes())["csi_edge"].items()}
     want = {"u8": 0x01, "u16": 0x02, "u32": 0x04, "string": 0x21}
@@ -94,8 +101,8 @@ def test_nvs_reader_checks_crcs(tmp_path, capsys):
 
 def test_python_settings_table_matches_the_firmware():
     source = (REPO / "firmware" / "components" / "csi_core" / "src" / "csi_config.c").read_text()
-    c_keys = re.findall(r'\{"(\w+)", CSI_CFG_(U8|U16|U32|MAC), (\d+), (\d+),', source)
-    enc = {"U8": "u8", "U16": "u16", "U32": "u32", "MAC": "string"}
+    c_keys = re.findall(r'\{"(\w+)", CSI_CFG_(U8|U16|U32|MAC|CC), (\d+), (\d+),', source)
+    enc = {"U8": "u8", "U16": "u16", "U32": "u32", "MAC": "string", "CC": "string"}
     assert [(k, enc[t], int(lo), int(hi)) for k, t, lo, hi in c_keys] == [
         (k.key, k.encoding, k.low, k.high) for k in settings.KEYS]  # fmt: skip
     header = (REPO / "firmware" / "components" / "csi_core" / "include" / "csi_config.h").read_text()
@@ -164,8 +171,23 @@ def test_release_bundle_is_unpacked_and_used(tmp_path, capsys):
     [
         (["--tx-mac", "7c:df:a1:00:00"], 2, "--tx-mac: bad MAC '7c:df:a1:00:00'"),
         (["--rx-mac", TX_MAC], 2, "TX and RX have the same MAC"),
-        (["--bandwidth", "40"], 2, "--bandwidth 40 needs --secondary above or below"),
-        (["--secondary", "above", "--bandwidth", "40", "--channel", "11"], 2, "--secondary above needs --channel 1..9"),
+        (["--bandwidth", "40", "--secondary", "none"], 2, "--bandwidth 40 needs --secondary above or below"),
+        (["--bandwidth", "20", "--secondary", "below"], 2, "--secondary below needs --bandwidth 40"),
+        (["--secondary", "above", "--channel", "9"], 2,
+         "--secondary above needs --channel 1..7 in --country 01 (its 40 MHz pair is channel + 4; got 9)"),
+        (["--secondary", "above", "--channel", "9", "--country", "DE"], 0, ""),
+        (["--secondary", "below", "--channel", "4"], 2, "--secondary below needs --channel 5..11 in --country 01"),
+        (["--channel", "13"], 2,
+         "--channel 13 is not allowed in --country 01 (channels 1..11; e.g. --country DE allows 1..13)"),
+        (["--channel", "12", "--country", "US"], 2, "--channel 12 is not allowed in --country US (channels 1..11"),
+        (["--channel", "13", "--country", "de"], 0, ""),
+        (["--channel", "14", "--country", "JP", "--secondary", "none"], 2,
+         "--channel 14 allows only 802.11b (DSSS, Japan): no OFDM, so no CSI"),
+        (["--country", "XX"], 2, "--country 'XX' is not a code ESP-IDF knows (one of 01, AT,"),
+        (["--phy-rate", "11m"], 2, "--phy-rate 11m is an 802.11b (DSSS) rate: it carries no L-LTF/HT-LTF"),
+        (["--phy-rate", "0"], 2, "--phy-rate 1m is an 802.11b (DSSS) rate"),
+        (["--phy-rate", "6m", "--ltf", "lltf,htltf"], 2, "--ltf htltf/stbc needs an HT rate"),
+        (["--csi-shift", "16"], 2, "--csi-shift must be 0..15 (got 16)"),
         (["--rate-hz", "0"], 2, "--rate-hz must be 1..1000 (got 0)"),
         (["--baud", "3000000"], 2, "--baud must be 9600..2000000"),
         (["--phy-rate", "mcs9"], 2, "--phy-rate: unknown rate 'mcs9'"),
@@ -177,6 +199,9 @@ def test_release_bundle_is_unpacked_and_used(tmp_path, capsys):
 def test_usage_errors_are_one_line(tmp_path, capsys, extra, code, message):
     got, out, err = _run(capsys, *_pair(tmp_path, *extra))
     assert got == code
+    if code == 0:  # the combinations next to the refused ones are accepted
+        assert err == ""
+        return
     assert err.count("\n") == 1 and err.startswith("csi-edge flash: error: ")
     assert message in err
 
@@ -283,10 +308,11 @@ def test_verify_reads_the_hello_over_a_serial_port():
     from csi_edge import protocol as p
     from csi_edge.tools.flash import verify
 
-    hello = p.Hello(fw_major=1, fw_minor=0, fw_patch=0, role=1, mac=RX_MAC, peer_mac=TX_MAC, channel=11,
-                    secondary_channel=0, bandwidth=0, phy_rate=16, send_rate_hz=100, transport=0,
+    hello = p.Hello(fw_major=1, fw_minor=1, fw_patch=0, role=1, mac=RX_MAC, peer_mac=TX_MAC, channel=11,
+                    secondary_channel=2, bandwidth=1, phy_rate=16, send_rate_hz=100, transport=0,
                     output_format=0, uart_baud=921600, gain_lock=0, ltf_mask=1, gain_lock_packets=100,
-                    build="1.0.0 test")  # fmt: skip
+                    build="1.1.0 test", status=0, csi_scale=1, csi_shift=4, country="01", error_code=0,
+                    error="")  # fmt: skip
     master, slave, port, thread = _board_on_pty(p.encode_stats(p.Stats(*([0] * 13))) + p.encode_hello(hello))
     try:
         got = verify.read_hello(port, 921600, timeout_s=10)
@@ -298,6 +324,11 @@ def test_verify_reads_the_hello_over_a_serial_port():
     values = settings.LinkSettings().board_values(settings.ROLE_RX, TX_MAC)
     assert verify.hello_mismatches(got, values, RX_MAC) == []
     assert verify.hello_mismatches(got, dict(values, channel=6), RX_MAC) == ["channel: board says 11, flashed 6"]
+    assert verify.hello_mismatches(got, dict(values, country="DE"), RX_MAC) == ["country: board says 01, flashed DE"]
+    # a firmware 1.0 board does not report the 1.1 fields: they are not compared
+    old = p.Hello(**dict(hello.to_dict(), status=None, csi_scale=None, csi_shift=None, country=None,
+                         error_code=None, error=None))  # fmt: skip
+    assert verify.hello_mismatches(old, dict(values, country="DE"), RX_MAC) == []
 
 
 def test_verify_reports_the_boards_config_error():
@@ -312,3 +343,75 @@ def test_verify_reports_the_boards_config_error():
         thread.join(timeout=5)
         os.close(master)
         os.close(slave)
+
+
+def test_verify_reports_a_board_that_cannot_start_from_its_hello():
+    """Firmware 1.1: an ESP-IDF call failing at start is retried, and the HELLO says so (finding 11)."""
+    from csi_edge import protocol as p
+    from csi_edge.tools.flash import verify
+
+    hello = p.Hello(fw_major=1, fw_minor=1, fw_patch=0, role=0, mac=TX_MAC, peer_mac=RX_MAC, channel=11,
+                    secondary_channel=2, bandwidth=1, phy_rate=16, send_rate_hz=100, transport=0,
+                    output_format=0, uart_baud=921600, gain_lock=0, ltf_mask=1, gain_lock_packets=100,
+                    build="1.1.0 test", status=p.STATUS_RETRYING, csi_scale=1, csi_shift=4, country="01",
+                    error_code=0x102, error="esp_wifi_set_channel 11/2: ESP_ERR_INVALID_ARG (try 3, next in 4 s)")  # fmt: skip
+    master, slave, port, thread = _board_on_pty(p.encode_hello(hello))
+    try:
+        with pytest.raises(boards.BoardError) as exc:
+            verify.read_hello(port, 921600, timeout_s=10)
+    finally:
+        thread.join(timeout=5)
+        os.close(master)
+        os.close(slave)
+    assert str(exc.value) == (f"{port}: the board reports: start failed, retrying: esp_wifi_set_channel 11/2: "
+                              "ESP_ERR_INVALID_ARG (try 3, next in 4 s)")  # fmt: skip
+
+
+def test_python_country_table_and_defaults_match_the_firmware():
+    source = (REPO / "firmware" / "components" / "csi_core" / "src" / "csi_config.c").read_text()
+    table = source[source.index("s_countries[] = {"):]
+    c_countries = {cc: int(last) for cc, last in re.findall(r'\{"(\w\w)", (\d+)\}', table[: table.index("};")])}
+    assert c_countries == settings.COUNTRY_LAST_CHANNEL
+    # Kconfig's defaults (what a board flashed without NVS runs) are flash pair's defaults
+    kconfig = (REPO / "firmware" / "main" / "Kconfig.projbuild").read_text()
+    defaults = dict(re.findall(r"config CSI_EDGE_(\w+)\n(?:.*\n)*?\s+default (\S+)", kconfig))
+    values = settings.LinkSettings().board_values(settings.ROLE_RX, TX_MAC)
+    kconfig_key = {"channel": "CHANNEL", "secondary": "SECONDARY", "bandwidth": "BANDWIDTH", "phy_rate": "PHY_RATE",
+                   "rate_hz": "RATE_HZ", "transport": "TRANSPORT", "baud": "UART_BAUD", "format": "FORMAT",
+                   "gl_packets": "GAIN_LOCK_PACKETS", "ltf_mask": "LTF_MASK", "country": "COUNTRY",
+                   "csi_scale": "CSI_SCALE", "csi_shift": "CSI_SHIFT"}  # fmt: skip
+    assert {k: str(values[k]) for k in kconfig_key} == {k: defaults[v].strip('"') for k, v in kconfig_key.items()}
+
+
+def test_defaults_are_what_the_shipped_model_and_the_simulator_use():
+    """Finding 14: a pair flashed with the defaults streams what the default model accepts."""
+    from csi_edge.model.card import load_card
+    from csi_edge.tools.sim.radio import RadioConfig
+
+    link = settings.LinkSettings()
+    card, _onnx = load_card(REPO / "models" / "default")
+    sim = RadioConfig()
+    assert (link.channel, link.secondary, link.rate_hz) == (sim.channel, sim.secondary, card.rate_hz)
+    assert link.secondary in card.feature.layouts
+    fits = flash_models.fits(REPO / "models", link)
+    assert [f.name for f in fits if f.runs] == ["default"]
+
+
+def test_flash_pair_names_the_models_that_cannot_run(tmp_path, capsys):
+    import shutil
+
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    for ext in ("json", "onnx"):
+        shutil.copy(REPO / "models" / f"default.{ext}", models_dir / f"default.{ext}")
+    (models_dir / "broken.json").write_text("{not json")
+    code, out, _err = _run(capsys, *_pair(tmp_path, "--secondary", "none", "--rate-hz", "50", "--models",
+                                          str(models_dir)))  # fmt: skip
+    assert code == 0
+    assert f"models in {models_dir} these settings can run: none" in out
+    assert ("  default: cannot run: trained on subcarrier layouts ['below'], these settings give 'none' "
+            "(--secondary)") in out  # fmt: skip
+    assert "  broken: cannot run: unusable model:" in out
+    code, out, _err = _run(capsys, *_pair(tmp_path, "--rate-hz", "50", "--models", str(models_dir)))
+    assert "  default: runs (but its window of 351 packets is 3.51 s at the 100 Hz it was trained on, 7.02 s at " \
+           "--rate-hz 50)" in out

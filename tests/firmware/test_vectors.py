@@ -104,3 +104,36 @@ def test_all_vectors_in_one_stream_with_garbage_between_them():
     assert len(decoded.hellos) == len(BY_TYPE["hello"])
     assert len(decoded.logs) == len(BY_TYPE["log"])
     assert decoder.errors.get("crc", 0) == 0
+
+
+def _payload(vector: dict) -> bytes:
+    raw = bytes.fromhex(vector["frame_hex"])
+    return raw[p.HEADER_SIZE : -p.CRC.size]
+
+
+@pytest.mark.parametrize("vector", BY_TYPE["hello"] + BY_TYPE["stats"], ids=lambda v: v["name"])
+def test_firmware_11_payloads_keep_the_10_layout_in_front(vector):
+    """A host that knows only firmware 1.0 reads the first 64 (HELLO) / 52 (STATS) bytes of a
+    1.1 payload and gets the same fields; the new ones are appended, never inserted."""
+    payload = _payload(vector)
+    base = p.HELLO_STRUCT.size if vector["type"] == "hello" else p.STATS_STRUCT.size
+    full = (p.parse_hello if vector["type"] == "hello" else p.parse_stats)(payload).to_dict()
+    old = (p.parse_hello if vector["type"] == "hello" else p.parse_stats)(payload[:base]).to_dict()
+    new_fields = {"status", "csi_scale", "csi_shift", "country", "error_code", "error", "duplicates", "tx_skipped"}
+    assert {k: v for k, v in full.items() if k not in new_fields} == {k: v for k, v in old.items() if k not in new_fields}
+    assert all(old[k] is None for k in new_fields & set(old))
+    assert len(payload) == base + (0 if vector["firmware"] == "1.0" else
+                                   (p.HELLO_EXT_STRUCT.size if vector["type"] == "hello" else p.STATS_EXT_STRUCT.size))  # fmt: skip
+
+
+def test_hello_problem_names_status_and_error_and_a_mix_of_old_and_new_fields_is_refused():
+    by_name = {v["name"]: v for v in BY_TYPE["hello"]}
+    retrying = p.Hello(**by_name["hello_tx_uart_retrying"]["fields"])
+    assert retrying.problem == "start failed, retrying: esp_wifi_set_channel 13/0: ESP_ERR_INVALID_ARG (retry 3 in 8 s)"
+    assert retrying.csi_scaling == "auto"
+    running = p.Hello(**by_name["hello_rx"]["fields"])
+    assert running.problem is None and running.csi_scaling == "manual:4"
+    old = p.Hello(**by_name["hello_fw10_rx"]["fields"])
+    assert old.problem is None and old.csi_scaling is None and not old.extended
+    with pytest.raises(ValueError, match="firmware 1.1 fields go together"):
+        p.encode_hello(p.Hello(**dict(by_name["hello_fw10_rx"]["fields"], status=0)))

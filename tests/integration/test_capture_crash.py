@@ -13,8 +13,7 @@ import numpy as np
 from capture_support import CSI_EDGE, read_json, run_cli, sim_file, wait_for
 
 from csi_edge.decoder import decode_bytes
-from csi_edge.tools.capture.reader import load_session
-from csi_edge.tools.capture.session import read_stream
+from csi_edge.session import load_session, read_stream
 
 FSYNC_S = 0.2
 CHUNK = 4096

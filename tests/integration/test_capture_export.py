@@ -15,7 +15,7 @@ from capture_support import run_cli, sim_file, truth_segments
 from csi_edge.decoder import decode_bytes
 from csi_edge.features import amplitude
 from csi_edge.frames import FrameBatch
-from csi_edge.tools.capture.session import read_session, read_stream
+from csi_edge.session import load_session, read_stream
 
 SECONDS, SEED = 60, 15  # empty, walking, sitting
 
@@ -40,6 +40,16 @@ def test_raw_export_and_replay_give_back_the_exact_bytes(recorded, tmp_path):
     assert read_stream(again) == stream.read_bytes()
 
 
+def test_realtime_replay_records_every_packet_paced_by_the_recorders_own_decode(tmp_path):
+    stream, truth = sim_file(tmp_path, "short.bin", 1.5, 3, activity="walking")
+    out = tmp_path / "paced"
+    run_cli("capture", "record", "--source", f"replay:{stream}", "--realtime", "--out", out, "--label", "walking")
+    assert read_stream(out) == stream.read_bytes()
+    sess = load_session(out)
+    assert sess.frames.meta["seq"].tolist() == [int(r["seq"]) for r in truth]
+    assert set(sess.labels.tolist()) == {"walking"}
+
+
 def test_3do_csv_reads_back_through_the_3do_importer_with_identical_amplitudes_and_labels(tmp_path):
     """A person who sits, then lies (seed 17, no empty room: 3DO rows need a position): the
     truth positions become the session's trajectory (one track point per packet, on the
@@ -62,7 +72,7 @@ def test_3do_csv_reads_back_through_the_3do_importer_with_identical_amplitudes_a
 
     imported = importers.load_3do(csv_path)
     assert imported.bad_rows == 0 and len(imported.frames) == len(truth)
-    ours, valid = amplitude(read_session(out).frames)
+    ours, valid = amplitude(load_session(out).frames)
     theirs, valid_3do = amplitude(imported.frames)
     assert valid.all() and valid_3do.all()
     assert np.array_equal(ours, theirs)
@@ -107,7 +117,7 @@ def test_attach_trajectory_interpolates_linearly_and_reports_coverage(recorded, 
     track = tmp_path / "track.csv"
     track.write_text("timestamp,x,y,z\n" + "".join(f"{v:.9f},{v:.9f},{2 * v:.9f},1.5\n" for v in t))
     text = run_cli("capture", "attach-trajectory", out, track, "--offset", "-5").stdout
-    sess = read_session(out)
+    sess = load_session(out)
     rows = np.genfromtxt(out / "trajectory.csv", delimiter=",", names=True)
     clock = rows["t_s"]
     inside = (clock >= 5.0) & (clock <= t[-1] - 5.0)

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 from capture_support import CSI_EDGE, SimPty, run_cli, sim_file, truth_segments
 
-from csi_edge.tools.capture.reader import load_session
+from csi_edge.session import load_session
 
 SECONDS, SEED = 60, 15  # seed 15: the person is absent, then walks, then sits (two changes)
 

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from daemon_harness import REPO, DaemonProcess, PtyBoard
 
+from csi_edge.model.card import load_card, publishes_position
+
 pytestmark = pytest.mark.timeout(120)
 
 STATE_SCHEMA = {
@@ -81,9 +83,19 @@ def test_end_to_end_state_discovery_and_clean_shutdown(tmp_path, mosquitto, subs
     assert [s["seq"] for s in states] == list(range(states[0]["seq"], states[0]["seq"] + len(states)))
     availability = [p for t, p, _ in got if t.endswith("/availability")]
     assert availability[0] == b"online" and availability[-1] == b"offline"
-    configs = {t: json.loads(p) for t, p, _ in got if t.startswith("homeassistant/") and t.endswith("/config")}
+    discovery = [(t, p) for t, p, _ in got if t.startswith("homeassistant/") and t.endswith("/config")]
+    configs = {t: json.loads(p) for t, p in discovery if p}
+    removed = {t for t, p in discovery if not p}  # entities this model does not publish
     components = Counter(t.split("/")[1] for t in configs)
-    assert components["binary_sensor"] == 1 and components["sensor"] >= 6
+    position_topics = {f"homeassistant/sensor/csi_edge_{node}/position_{a}/config" for a in "xyz"}
+    if publishes_position(load_card(model_path)[0], 0.8):  # measured skill: Position x/y/z sensors
+        assert components["sensor"] == 7 and not removed
+        assert {configs[t]["unit_of_measurement"] for t in position_topics} == {"m"}
+    else:  # no measured position skill: no position in any message, no entity for it
+        assert components["sensor"] == 4 and removed == position_topics
+        assert all(s["position"] is None for s in states)
+    assert components["binary_sensor"] == 1
+    assert all(s["position"] is None for s in states if s["presence"] is False)
     for topic, cfg in configs.items():
         for field in HA_REQUIRED:
             assert cfg.get(field), f"{topic} lacks {field}"
@@ -93,7 +105,6 @@ def test_end_to_end_state_discovery_and_clean_shutdown(tmp_path, mosquitto, subs
     assert activity["device_class"] == "enum" and activity["options"] == list(states[0]["probabilities"])
     diagnostic = [c for c in configs.values() if c.get("entity_category") == "diagnostic"]
     assert {c["unit_of_measurement"] for c in diagnostic} == {"%", "Hz"}
-    assert {c["unit_of_measurement"] for t, c in configs.items() if "/position_" in t} == {"m"}
     if model_path == DEFAULT_MODEL:  # a model that knows the simulator: it must see what the simulator did
         from csi_edge.tools.sim import ACTIVITIES
 

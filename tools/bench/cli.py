@@ -21,11 +21,7 @@ def register(subparsers) -> None:
     for name, (module_name, help_text) in BENCHMARKS.items():
         bp = sub.add_parser(name, help=help_text, description=help_text)
         bp.set_defaults(func=_runner(module_name), _bench_module=module_name)
-        try:
-            importlib.import_module(module_name).add_arguments(bp)
-        except ModuleNotFoundError as exc:
-            if not (exc.name or "").startswith("csi_edge"):
-                raise
+        importlib.import_module(module_name).add_arguments(bp)
     p.set_defaults(func=lambda args: _usage(p))
 
 

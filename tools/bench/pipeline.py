@@ -61,7 +61,9 @@ def rss_mb() -> float:
 class Bench:
     def __init__(self, model_path: Path | None, mqtt_url: str | None) -> None:
         from csi_edge.config import load_config, parse_mqtt_url
-        from csi_edge.daemon import build_publishers, load_model
+        from csi_edge.daemon import load_model
+        from csi_edge.publish.base import build_publishers
+        from csi_edge.results import StateFields
 
         overrides = {"mqtt.enabled": False, "publish.jsonl": "/dev/null", "publish.node": "bench"}
         if mqtt_url:
@@ -71,7 +73,7 @@ class Bench:
         self.cfg = load_config(None, overrides)
         self.model = load_model(self.cfg)
         self.publishers = build_publishers(self.cfg, "bench")
-        self.publishers.model_changed(self.model.card.classes, self.model.card.model_id)
+        self.publishers.model_changed(StateFields.of(self.model.card, self.cfg.model.position_skill_ratio))
         self.publishers.start()
 
     def pipeline(self):
@@ -80,12 +82,14 @@ class Bench:
         return Pipeline(self.cfg, self.model, "bench")
 
     def publish(self, results) -> list[float]:
+        """Hand results to the publishers as the daemon does; their latencies (ms)."""
+        from csi_edge.results import state_payload
+
         lat = []
-        for payload, arrival in results:
-            ms = (time.monotonic() - arrival) * 1000.0
-            payload["latency_ms"] = round(ms, 3)
-            self.publishers.state(payload)
-            lat.append(ms)
+        for result in results:
+            now = time.monotonic()
+            self.publishers.state(state_payload(result, now))
+            lat.append((now - result.arrival) * 1000.0)
         self.publishers.pump()
         return lat
 

@@ -12,15 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from csi_edge.model.card import FeatureSpec, ModelCard, ScalerSpec, sha256_file
+from csi_edge.model.card import FeatureSpec, ModelCard, ScalerSpec, Skill, activity_head, position_head, sha256_file
 
 CLASSES = ("empty", "walking", "sitting", "lying")
 
 
 def build_tiny_model(directory: Path, name: str = "tiny", window: int = 351, hop: int = 10,
                      classes: tuple[str, ...] = CLASSES, layouts: tuple[str, ...] = ("none", "below", "above"),
-                     seed: int = 0) -> Path:
-    """Write NAME.onnx + NAME.json into `directory`; return the package path (without suffix)."""
+                     seed: int = 0, position_skill: Skill | None = None) -> Path:
+    """Write NAME.onnx + NAME.json into `directory`; return the package path (without suffix).
+    `position_skill`: what the card claims about its position head (None: not measured)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -57,7 +58,8 @@ def build_tiny_model(directory: Path, name: str = "tiny", window: int = 351, hop
     onnx.save(model, onnx_path)
     card = ModelCard(
         name=name, onnx_file=onnx_path.name, onnx_sha256=sha256_file(onnx_path), window=window, hop=hop,
-        classes=tuple(classes), feature=FeatureSpec(layouts=tuple(layouts)),
+        heads=(activity_head(classes), position_head(baseline=(3.6, 2.0, 1.0), skill=position_skill)),
+        feature=FeatureSpec(layouts=tuple(layouts)),
         scaler=ScalerSpec(kind="maxmin", min=0.0, max=40.0), input_shape=(None, 1, 52, window),
         architecture="tiny-mean-linear", notes="benchmark/test model: knows nothing about activities",
     )

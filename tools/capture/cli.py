@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from csi_edge.errors import UsageError
+from csi_edge.source.base import SOURCES
 
 
 def register(subparsers) -> None:
@@ -31,22 +32,22 @@ def register(subparsers) -> None:
     p = sub.add_parser("info", help="summary of a session (recovers a crashed one first)")
     p.add_argument("session", type=Path)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=_info)
+    p.set_defaults(func=run_info)
 
     p = sub.add_parser("plot", help="PNG: amplitude heatmap with label bands, packet rate and RSSI")
     p.add_argument("session", type=Path)
     p.add_argument("--out", type=Path, help="PNG path (default: SESSION/session.png)")
-    p.set_defaults(func=_plot)
+    p.set_defaults(func=run_plot)
 
     p = sub.add_parser("export", help="write the session as 3DO CSV, NPZ, or the raw byte stream")
     p.add_argument("session", type=Path)
     p.add_argument("--format", required=True, choices=("3do-csv", "npz", "raw"))
     p.add_argument("--out", type=Path, help="output file (default: SESSION/export.<ext>)")
-    p.set_defaults(func=_export)
+    p.set_defaults(func=run_export)
 
     p = sub.add_parser("verify", help="re-decode, check record CRCs and the manifest; exit 1 on problems")
     p.add_argument("session", type=Path)
-    p.set_defaults(func=_verify)
+    p.set_defaults(func=run_verify)
 
     p = sub.add_parser("attach-trajectory", help="interpolate a trajectory CSV (timestamp,x,y,z) onto the packets")
     p.add_argument("session", type=Path)
@@ -55,14 +56,15 @@ def register(subparsers) -> None:
     p.add_argument("--clock", choices=("auto", "session", "unix"), default="auto",
                    help="track time base: seconds from the first packet (session) or Unix time (unix); "
                         "auto: unix when timestamps exceed 1e9")  # fmt: skip
-    p.set_defaults(func=_attach)
+    p.set_defaults(func=run_attach_trajectory)
 
 
 def _register_record(sub) -> None:
     p = sub.add_parser("record", help="record a session from a board, the simulator or a replay",
                        description="Record into a new session directory. Interactive (keys switch labels) when "
                                    "stdin is a terminal and no --protocol is given.")  # fmt: skip
-    p.add_argument("--source", help="sim | serial:PATH | replay:PATH (default: [source] spec)")
+    p.add_argument("--source", help=f"KIND[:TARGET], KIND one of {', '.join(SOURCES)}, e.g. sim, serial:PATH, replay:PATH "
+                   "(default: [source] spec)")
     p.add_argument("--out", required=True, type=Path, help="session directory (new, or existing with --append)")
     p.add_argument("--protocol", help='scripted labels, e.g. "walking:300,pause:10,sitting:300" (s; "500p" = packets)')
     p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
@@ -76,7 +78,7 @@ def _register_record(sub) -> None:
     p.add_argument("--realtime", action="store_true", help="replay/sim at the recorded pace")
     p.add_argument("--config", type=Path, help="configuration file (TOML)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config key")
-    p.set_defaults(func=_record)
+    p.set_defaults(func=run_record)
 
 
 def parse_tags(items: list[str]) -> dict[str, str]:
@@ -89,21 +91,21 @@ def parse_tags(items: list[str]) -> dict[str, str]:
     return tags
 
 
-def _record(args) -> int:
+def run_record(args) -> int:
     from csi_edge.tools.capture.record_cmd import record
 
     return record(args)
 
 
-def _info(args) -> int:
-    from csi_edge.tools.capture.info import format_info, session_info
+def run_info(args) -> int:
+    from csi_edge.session.info import format_info, session_info
 
     info = session_info(args.session)
     print(json.dumps(info) if args.json else format_info(info))
     return 0
 
 
-def _plot(args) -> int:
+def run_plot(args) -> int:
     from csi_edge.tools.capture.plot import plot_session
 
     out = plot_session(args.session, args.out)
@@ -111,7 +113,7 @@ def _plot(args) -> int:
     return 0
 
 
-def _export(args) -> int:
+def run_export(args) -> int:
     from csi_edge.tools.capture.export import export_session
 
     out = export_session(args.session, args.format, args.out)
@@ -119,7 +121,7 @@ def _export(args) -> int:
     return 0
 
 
-def _verify(args) -> int:
+def run_verify(args) -> int:
     from csi_edge.tools.capture.verify import verify_session
 
     problems = verify_session(args.session)
@@ -130,7 +132,7 @@ def _verify(args) -> int:
     return 1 if problems else 0
 
 
-def _attach(args) -> int:
+def run_attach_trajectory(args) -> int:
     from csi_edge.tools.capture.trajectory import attach_trajectory
 
     report = attach_trajectory(args.session, args.track, offset_s=args.offset, clock=args.clock)

@@ -19,7 +19,7 @@ npz: `meta` (csi_edge.frames.META_DTYPE per packet, host_time_s filled), `csi` (
 (unicode, "" = none), `label_code` (int, -1 = none), `classes`, `xyz` (N x 3, NaN without a
 trajectory) and `manifest` (the manifest as a JSON string).
 
-raw: the original byte stream (csi_edge.tools.capture.session.read_stream), e.g. for tools
+raw: the original byte stream (csi_edge.session.read_stream), e.g. for tools
 that read serial logs.
 """
 
@@ -35,8 +35,7 @@ from tqdm import tqdm
 
 from csi_edge.features import amplitude
 from csi_edge.frames import SECONDARY_BELOW
-from csi_edge.tools.capture.reader import Session, load_session
-from csi_edge.tools.capture.session import read_stream
+from csi_edge.session.reader import Session, load_session, read_stream
 
 EXTENSIONS = {"3do-csv": "csv", "npz": "npz", "raw": "bin"}
 NO_CLASS = -1

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from csi_edge.frames import FrameBatch
-from csi_edge.tools.capture.durable import AppendOnlyFile
-from csi_edge.tools.capture.labels import PAUSE, UNLABELLED, Segment, StreamClock
+from csi_edge.session.files import AppendOnlyFile
+from csi_edge.session.labels import UNLABELLED, StreamClock
+from csi_edge.tools.capture.labels import PAUSE, Segment
 
 
 class EventLog(AppendOnlyFile):

@@ -16,8 +16,8 @@ import numpy as np
 
 from csi_edge.features import amplitude
 from csi_edge.layout import SUBCARRIER_INDEX
-from csi_edge.tools.capture.labels import UNLABELLED, label_spans
-from csi_edge.tools.capture.reader import load_session, session_clock
+from csi_edge.session.labels import UNLABELLED, label_spans
+from csi_edge.session.reader import load_session, session_clock
 
 MAX_COLUMNS = 3000
 COLOURS = ["#8c8c8c", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]

@@ -7,26 +7,11 @@ import sys
 from csi_edge.config import load_config
 from csi_edge.errors import UsageError
 from csi_edge.source import open_source
-from csi_edge.tools.capture import session as s
 from csi_edge.tools.capture.cli import parse_tags
 from csi_edge.tools.capture.labeller import Labeller, ProtocolState
 from csi_edge.tools.capture.labels import parse_classes, parse_protocol
-from csi_edge.tools.capture.recorder import Recorder, RecordOptions
+from csi_edge.tools.capture.recorder import Recorder, RecordOptions, check_new_or_append
 from csi_edge.tools.capture.ui import PlainUI, TerminalUI
-
-
-def _source_options(config, realtime: bool) -> dict:
-    """The [source] / [sim] keys each source kind picks from (unknown ones are ignored).
-
-    Pace: the simulator follows [sim] realtime (default 100 Hz real time); a replay runs as
-    fast as possible unless --realtime (labels run on the RX clock, so both label the same).
-    """
-    src, sim = config.source, config.sim
-    if config.source.spec.startswith("sim"):
-        realtime = realtime or sim.realtime
-    return {"baud": src.baud, "realtime": realtime, "day": sim.day, "activity": sim.activity, "seed": sim.seed,
-            "format": sim.format, "usb_vid_pid": src.usb_vid_pid, "usb_serial": src.usb_serial,
-            "reconnect_min_s": src.reconnect_min_s, "reconnect_max_s": src.reconnect_max_s}  # fmt: skip
 
 
 def record(args) -> int:
@@ -35,6 +20,11 @@ def record(args) -> int:
         overrides["capture.fsync_interval_s"] = args.fsync_interval
     if args.source:
         overrides["source.spec"] = args.source
+    # Pace: a replay runs as fast as possible unless --realtime (labels run on the RX clock, so
+    # both label the same); the simulator follows [sim] realtime (default 100 Hz) or --realtime.
+    overrides["source.replay_realtime"] = bool(args.realtime)
+    if args.realtime:
+        overrides["sim.realtime"] = True
     config = load_config(args.config, overrides=overrides, sets=args.set)
     classes = parse_classes(args.classes) if args.classes else tuple(config.capture.classes)
     segments = parse_protocol(args.protocol, classes) if args.protocol else None
@@ -47,8 +37,8 @@ def record(args) -> int:
         notes=args.notes, protocol_spec=args.protocol, fsync_interval_s=config.capture.fsync_interval_s,
         append=args.append, max_packets=args.max_packets,
     )  # fmt: skip
-    s.check_new_or_append(opts.out, opts.append)
-    source = open_source(opts.source_spec, **_source_options(config, args.realtime))
+    check_new_or_append(opts.out, opts.append)
+    source = open_source(opts.source_spec, config)
 
     def make_labeller(log):
         lab = Labeller(log, classes, ProtocolState(segments) if segments else None)

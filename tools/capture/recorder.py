@@ -1,8 +1,9 @@
 """The record loop: source -> raw log (lossless) + decoder (validate, count) -> labels.
 
 Each chunk is appended to raw.bin as it arrives (so nothing that arrived is lost, even if it
-does not decode). Stored chunks are decoded together every DECODE_INTERVAL_S, and always
-before a keypress is applied, so a key never relabels packets that arrived before it; the
+does not decode). Stored chunks are decoded together every DECODE_INTERVAL_S (every read for a
+paced source, a real-time replay, which then waits in `pace` until its packets are due), and
+always before a keypress is applied, so a key never relabels packets that arrived before it; the
 decoded packets are labelled and counted. Every `fsync_interval_s` the files are flushed to
 the OS and the background syncer (syncer.py) fsyncs raw.bin, then labels.jsonl, then replaces
 the manifest with the counts taken before the fsync, so a reader polling the manifest knows
@@ -24,11 +25,24 @@ from csi_edge import __version__
 from csi_edge.decoder import StreamDecoder
 from csi_edge.errors import CsiEdgeError, UsageError
 from csi_edge.frames import FrameBatch
+from csi_edge.session.counters import LinkCounters, error_counts
+from csi_edge.session.directory import (
+    FORMAT,
+    FORMAT_VERSION,
+    LABELS,
+    LOCK,
+    MANIFEST,
+    RAW,
+    SessionLock,
+    is_session,
+    read_manifest,
+)
+from csi_edge.session.files import write_json_atomic
+from csi_edge.session.rawlog import FILE_HEADER_SIZE, RawLogWriter
+from csi_edge.session.recovery import recover
 from csi_edge.source import SourceClosed
-from csi_edge.tools.capture import session as s
-from csi_edge.tools.capture.counters import LinkCounters, error_counts
+from csi_edge.timefmt import utc_iso
 from csi_edge.tools.capture.labeller import EventLog, Labeller
-from csi_edge.tools.capture.rawlog import FILE_HEADER_SIZE, RawLogWriter
 from csi_edge.tools.capture.syncer import Syncer
 
 READ_TIMEOUT_S = 0.05  # source read timeout: bounds key latency and the fsync interval error
@@ -63,12 +77,27 @@ class RunState:
         return self.counters.monitor.rate_hz
 
 
+def check_new_or_append(directory: Path, append: bool) -> None:
+    """Refuse to record into an existing session without --append; never overwrite."""
+    d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise UsageError(f"--out {d}: exists and is not a directory")
+    if is_session(d):
+        if not append:
+            raise UsageError(f"--out {d}: a session already exists there; pass --append to add to it (never overwritten)")
+        read_manifest(d)
+    elif append:
+        raise UsageError(f"--out {d}: --append given but there is no session to append to")
+    elif d.exists() and any(p.name != LOCK for p in d.iterdir()):
+        raise UsageError(f"--out {d}: directory is not empty and holds no session; choose a new directory")
+
+
 def new_manifest(opts: RecordOptions) -> dict:
     return {
-        "format": s.FORMAT,
-        "format_version": s.FORMAT_VERSION,
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
         "session_id": uuid.uuid4().hex,
-        "created": s.now_iso(),
+        "created": utc_iso(),
         "host": socket.gethostname(),
         "tool_version": __version__,
         "source": opts.source_spec,
@@ -92,42 +121,42 @@ class Recorder:
         self.opts = opts
         self.source = source
         self.dir = Path(opts.out)
-        s.check_new_or_append(self.dir, opts.append)
+        check_new_or_append(self.dir, opts.append)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.lock = s.SessionLock(self.dir)
+        self.lock = SessionLock(self.dir)
         if not self.lock.try_acquire():
             raise UsageError(f"--out {self.dir}: another capture is recording into this session")
         try:
-            s.check_new_or_append(self.dir, opts.append)  # again, now that we hold the lock
+            check_new_or_append(self.dir, opts.append)  # again, now that we hold the lock
             self.manifest, self.base = self._open_manifest()
         except BaseException:
             self.lock.release()
             raise
-        self.raw = RawLogWriter(self.dir / s.RAW)
-        self.events = EventLog(self.dir / s.LABELS)
+        self.raw = RawLogWriter(self.dir / RAW)
+        self.events = EventLog(self.dir / LABELS)
         self.state = RunState(LinkCounters(), StreamDecoder(), labeller_factory(self.events),
                               time.monotonic(), self.base["packets"])  # fmt: skip
         self._last_sync = self._last_decode = time.monotonic()
         self._pending: list[bytes] = []  # stored in raw.bin, not decoded yet
         self._hello_keys: set[str] = {str(b) for b in self.manifest["boards"]}
-        self.syncer = Syncer(self.dir / s.MANIFEST, (self.raw.fileno(), self.events.fileno()))
+        self.syncer = Syncer(self.dir / MANIFEST, (self.raw.fileno(), self.events.fileno()))
 
     def _open_manifest(self) -> tuple[dict, dict]:
         """Create the manifest, or (--append) recover and extend the existing one."""
         if self.opts.append:
-            manifest = s.read_manifest(self.dir)
+            manifest = read_manifest(self.dir)
             if manifest.get("status") == "recording":  # its recorder died: repair first
-                manifest = s.recover(self.dir, manifest)
+                manifest = recover(self.dir, manifest)
             manifest["status"] = "recording"
         else:
             manifest = new_manifest(self.opts)
         base = dict(manifest["counts"])
-        raw = self.dir / s.RAW
+        raw = self.dir / RAW
         raw_offset = max(raw.stat().st_size if raw.exists() else 0, FILE_HEADER_SIZE)
         manifest["tags"].update(self.opts.tags)
-        manifest["runs"].append({"started": s.now_iso(), "ended": None, "source": self.opts.source_spec,
+        manifest["runs"].append({"started": utc_iso(), "ended": None, "source": self.opts.source_spec,
                                  "first_packet": base["packets"], "raw_offset": raw_offset, "protocol": self.opts.protocol_spec})  # fmt: skip
-        s.write_json_atomic(self.dir / s.MANIFEST, manifest)
+        write_json_atomic(self.dir / MANIFEST, manifest)
         return manifest, base
 
     # -- the loop ---------------------------------------------------------------------------
@@ -173,8 +202,8 @@ class Recorder:
         if chunk:
             self.raw.append(chunk, time.time_ns(), time.monotonic_ns())
             self._pending.append(chunk)
-        if st.stop_reason is not None or now - self._last_decode >= DECODE_INTERVAL_S:
-            self.decode_pending(now)
+        if st.stop_reason is not None or now - self._last_decode >= DECODE_INTERVAL_S or self.source.paced:
+            self.decode_pending(now)  # a paced replay waits for its packets' RX time: decode each read
         if st.labeller.finished and st.stop_reason is None:
             st.stop_reason = "protocol-done"
         limit = self.opts.max_packets
@@ -201,6 +230,7 @@ class Recorder:
         if len(decoded.frames):
             st.labeller.apply(decoded.frames, st.first_packet + st.counters.packets)
             st.counters.update(decoded.frames, now)
+            self.source.pace(decoded.frames.meta)
         if decoded.stats:  # the board's own counters (queue drops, send errors, ...)
             self.manifest["board_stats"] = decoded.stats[-1].to_dict()
         for hello in decoded.hellos:
@@ -241,13 +271,13 @@ class Recorder:
             self.events.write({"event": "end", "packet": st.first_packet + st.counters.packets,
                                "wall_time": time.time(), "reason": reason})  # fmt: skip
         run = self.manifest["runs"][-1]
-        run.update(ended=s.now_iso(), end_reason=reason, packets=st.counters.packets)
+        run.update(ended=utc_iso(), end_reason=reason, packets=st.counters.packets)
         self.manifest["status"] = "closed"
         self.manifest["counts"] = self.counts()
         self.syncer.stop()
         self.raw.close()  # flush + fsync
         self.events.close()
-        s.write_json_atomic(self.dir / s.MANIFEST, self.manifest)
+        write_json_atomic(self.dir / MANIFEST, self.manifest)
         self.source.close()
         self.lock.release()
 

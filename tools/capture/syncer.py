@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from csi_edge.errors import CsiEdgeError
-from csi_edge.tools.capture.session import write_json_atomic
+from csi_edge.session.files import write_json_atomic
 
 
 class Syncer:

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from csi_edge.errors import DataError, UsageError
-from csi_edge.tools.capture.reader import load_session, session_clock
-from csi_edge.tools.capture.session import MANIFEST, TRAJECTORY, fsync_dir, write_json_atomic
+from csi_edge.session.directory import MANIFEST, TRAJECTORY
+from csi_edge.session.files import fsync_dir, write_json_atomic
+from csi_edge.session.reader import load_session, session_clock
 
 COLUMNS = ("timestamp", "x", "y", "z")
 UNIX_THRESHOLD_S = 1e9

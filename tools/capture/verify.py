@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 
 from csi_edge.errors import DataError
-from csi_edge.tools.capture import rawlog
-from csi_edge.tools.capture.reader import decode_session
-from csi_edge.tools.capture.session import LABELS, RAW, TRAJECTORY, SessionLock, read_manifest
+from csi_edge.session import rawlog
+from csi_edge.session.decode import decode_session
+from csi_edge.session.directory import LABELS, RAW, TRAJECTORY, SessionLock, read_manifest
 
 COMPARED = ("packets", "lost", "decode_errors", "raw_bytes")
 

@@ -53,6 +53,16 @@ def read_mac_command(port: str) -> list[str]:
     return [*esptool_base(port), _cmd("read-mac")]
 
 
+def read_flash_command(port: str, offset: int, size: int, out_path) -> list[str]:
+    """esptool read-flash of `size` bytes at `offset` into `out_path` (resets the board after)."""
+    return [*esptool_base(port), _cmd("read-flash"), hex(offset), hex(size), str(out_path)]
+
+
+def reset_command(port: str) -> list[str]:
+    """esptool chip-id: resets the board into its bootloader and back into the app (hard reset)."""
+    return [*esptool_base(port), _cmd("chip-id")]
+
+
 def write_flash_command(port: str, layout: FirmwareLayout, nvs_image, baud: int) -> list[str]:
     """One write-flash of the bootloader, partition table, app and this board's NVS image."""
     flash_args = list(layout.flash_args) if _V5 else [a.replace("-", "_") for a in layout.flash_args]

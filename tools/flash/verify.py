@@ -2,7 +2,9 @@
 
 The firmware sends HELLO at boot and again whenever the host sends a byte 'h'; the reader
 opens the port, asks, and feeds whatever arrives (in chunks) to csi_edge.decoder until a
-HELLO or a LOG error shows up, or the time runs out.
+HELLO or a LOG error shows up, or the time runs out. A board that cannot start (settings
+refused, or an ESP-IDF call failing: firmware 1.1 says so in its HELLO status and error, and
+in LOG frames) is reported with its own words.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ _HELLO_FIELDS = {"role": "role", "channel": "channel", "secondary_channel": "sec
                  "phy_rate": "phy_rate", "send_rate_hz": "rate_hz", "transport": "transport",
                  "output_format": "format", "uart_baud": "baud", "gain_lock": "gain_lock",
                  "ltf_mask": "ltf_mask", "gain_lock_packets": "gl_packets", "peer_mac": "peer_mac"}  # fmt: skip
+# firmware 1.1 only (a 1.0 board does not report them)
+_HELLO_11_FIELDS = {"country": "country", "csi_scale": "csi_scale", "csi_shift": "csi_shift"}
 
 
 def hello_mismatches(hello: p.Hello, values: dict[str, int | str], mac: str | None) -> list[str]:
     """'field: got X, flashed Y' for every HELLO field that differs from the NVS values."""
     wrong = []
-    for field, key in _HELLO_FIELDS.items():
+    fields = dict(_HELLO_FIELDS, **(_HELLO_11_FIELDS if hello.extended else {}))
+    for field, key in fields.items():
         got, want = getattr(hello, field), values[key]
         if str(got).lower() != str(want).lower():
             wrong.append(f"{field}: board says {got}, flashed {want}")
@@ -47,7 +52,10 @@ def read_hello(port: str, baud: int, timeout_s: float) -> p.Hello:
                 chunk = ser.read(max(1, ser.in_waiting))
                 out = decoder.feed(chunk)
                 if out.hellos:
-                    return out.hellos[0]
+                    hello = out.hellos[0]
+                    if hello.problem:
+                        raise BoardError(f"{port}: the board reports: {hello.problem}")
+                    return hello
                 errors = [log.text for log in out.logs if log.level == 1]
                 if errors:
                     raise BoardError(f"{port}: the board reports: {errors[0]}")

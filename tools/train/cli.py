@@ -68,7 +68,7 @@ def register(subparsers) -> None:
     g.add_argument("--ablation-rows", help="only these comma-separated rows of the ablation (e.g. A,A_mm,mmAUG)")
     g.add_argument("--notes", default="", help="free text for the card (default: a note on simulated data for sim: SPECs)")
     g.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=main)
+    p.set_defaults(func=run)
 
 
 def options_from(args):
@@ -103,7 +103,7 @@ def options_from(args):
     return opts, cfg
 
 
-def main(args) -> int:
+def run(args) -> int:
     import dataclasses
     import sys
 

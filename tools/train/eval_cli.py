@@ -28,10 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("--tta", action="store_true", help="also report test-time BatchNorm adaptation (+tta)")
     p.add_argument("--confusion", metavar="DIR", help="write confusion matrices as PNG here")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
-    p.set_defaults(func=main)
+    p.set_defaults(func=run)
 
 
-def main(args) -> int:
+def run(args) -> int:
     from csi_edge.errors import DataError, UsageError
     from csi_edge.model.card import load_card
     from csi_edge.tools.train.datasets import WindowSet

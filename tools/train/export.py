@@ -1,8 +1,10 @@
 """Export: a trained JointModel -> `NAME.onnx` + `NAME.json` (model card).
 
-ONNX: input `csi` [batch, 1, S, W'] float32 (dynamic batch), outputs `class_logits` [batch, C]
-and `position` [batch, 3] (metres); opset `OPSET` (TorchScript exporter, dynamo=False). A PCA/ICA
-reducer is inside the graph (MatMul + Add), so S stays the feature's subcarrier count.
+ONNX: input `csi` [batch, 1, S, W'] float32 (dynamic batch), one output per head of the card
+(schema 2, `card.heads`): `class_logits` [batch, C] and `position` [batch, 3] (metres); opset
+`OPSET` (TorchScript exporter, dynamo=False). A PCA/ICA reducer is inside the graph (MatMul +
+Add), so S stays the feature's subcarrier count. The position head's `baseline` and `skill`
+are left as the card has them (None: not measured, so the daemon publishes no position).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def export_onnx(model: torch.nn.Module, card: ModelCard, onnx_path: Path) -> Non
             buf,
             input_names=[card.input_name],
             output_names=list(card.outputs),
-            dynamic_axes={card.input_name: {0: "batch"}, card.outputs[0]: {0: "batch"}, card.outputs[1]: {0: "batch"}},
+            dynamic_axes={card.input_name: {0: "batch"}, **{name: {0: "batch"} for name in card.outputs}},
             opset_version=OPSET,
             dynamo=False,
         )

@@ -20,10 +20,10 @@ def register(subparsers) -> None:
     p.add_argument("checkpoint", help="NAME.pt written by csi-edge train")
     p.add_argument("--out", required=True, help="models/NAME for NAME.onnx + NAME.json")
     p.add_argument("--last", action="store_true", help="export the last epoch instead of the best")
-    p.set_defaults(func=main)
+    p.set_defaults(func=run)
 
 
-def main(args) -> int:
+def run(args) -> int:
     import dataclasses
     import json
 

@@ -14,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from csi_edge.model.card import FeatureSpec, ModelCard, ScalerSpec
+from csi_edge.model.card import FeatureSpec, ModelCard, ScalerSpec, standard_heads
 from csi_edge.model.preprocess import prepare, unscaled
 from csi_edge.tools.train.datasets import WindowSet
 
@@ -30,7 +30,7 @@ def draft_card(name: str, ws: WindowSet, feature: str, transform: str, scaler: s
         onnx_sha256="",
         window=ws.window,
         hop=ws.hop,
-        classes=tuple(ws.classes),
+        heads=standard_heads(ws.classes),
         feature=FeatureSpec(name=feature, transform=transform, subcarriers=ws.subcarriers, layouts=tuple(layouts)),
         scaler=ScalerSpec(kind=scaler, per_window=per_window),
         input_shape=(None, 1, ws.subcarriers, w_out),

@@ -180,9 +180,9 @@ def _session(spec, target, options, feature, label_regex) -> list[Recording]:
     """A capture session; each recording run is its own recording (windows never span a restart)."""
     _check_keys(spec, options, {"part"})
     try:
-        from csi_edge.tools.capture.reader import load_session
+        from csi_edge.session import load_session
     except ImportError:
-        raise DataError(f"dataset SPEC {spec!r}: reading capture sessions needs csi_edge.tools.capture.reader") from None
+        raise DataError(f"dataset SPEC {spec!r}: reading capture sessions needs csi_edge.session") from None
     session = load_session(Path(target))
     part = options.get("part") or _session_part(session, Path(target))
     n = len(session.frames)

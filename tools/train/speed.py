@@ -48,12 +48,12 @@ def train_rate(arch: str, seconds: float, threads: int, batch: int = 32) -> dict
 def ort_latency(arch: str, repeats: int = 200) -> dict:
     import torch
 
-    from csi_edge.model.card import FeatureSpec, ModelCard
+    from csi_edge.model.card import FeatureSpec, ModelCard, standard_heads
     from csi_edge.tools.train.evaluate import ort_session
     from csi_edge.tools.train.export import export_onnx
     from csi_edge.tools.train.nets import JointModel, build_net
 
-    card = ModelCard("speed", "speed.onnx", "", 351, 10, ("a", "b", "c", "d"), FeatureSpec())
+    card = ModelCard("speed", "speed.onnx", "", 351, 10, standard_heads(("a", "b", "c", "d")), FeatureSpec())
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "speed.onnx"
         torch.manual_seed(0)

@@ -33,7 +33,11 @@ esp_err_t fake_nvs_set(const char *ns, const char *key, const char *enc, const c
     if (s_n >= S_MAX || strlen(ns) > 15 || strlen(key) > 15 || strlen(enc) > 7 || strlen(value) > 63) {
         return ESP_ERR_INVALID_ARG;
     }
-    s_entry_t *e = &s_entries[s_n++];
+    s_entry_t *e = NULL;
+    for (int i = 0; i < s_n && !e; i++) { /* a key written again replaces the old entry */
+        e = !strcmp(s_entries[i].ns, ns) && !strcmp(s_entries[i].key, key) ? &s_entries[i] : NULL;
+    }
+    e = e ? e : &s_entries[s_n++];
     strcpy(e->ns, ns);
     strcpy(e->key, key);
     strcpy(e->enc, enc);

@@ -1,6 +1,6 @@
 /*
- * fake_sched: deterministic virtual-time FreeRTOS tasks and esp_timer (see fake_idf.h).
- * One token (s_running) says who runs: -1 the driver, otherwise a task index.
+ * fake_sched: deterministic virtual-time FreeRTOS tasks, esp_timer and radio events (see
+ * fake_idf.h). One token (s_running) says who runs: -1 the driver, otherwise a task index.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -14,6 +14,7 @@
 
 #define S_MAX_TASKS 8
 #define S_MAX_TIMERS 4
+#define S_MAX_EVENTS 64
 
 enum { S_NEW, S_BLOCKED, S_RUNNING, S_EXITED };
 
@@ -41,6 +42,15 @@ static bool s_stop;
 static uint64_t s_now;
 static struct esp_timer s_timers[S_MAX_TIMERS];
 static int s_ntimers;
+static bool s_in_timer;
+
+typedef struct {
+    uint64_t at;
+    void (*fn)(void *);
+    void *arg;
+    bool used;
+} s_event_t;
+static s_event_t s_events[S_MAX_EVENTS];
 
 uint64_t fake_now_us(void)
 {
@@ -139,6 +149,34 @@ BaseType_t xTaskCreate(TaskFunction_t fn, const char *const name, const uint32_t
     return xTaskCreatePinnedToCore(fn, name, stack, arg, prio, out, 0);
 }
 
+void vTaskDelete(TaskHandle_t task)
+{
+    int me = s_self();
+    if (task != NULL || me < 0) {
+        fprintf(stderr, "fake_sched: vTaskDelete supports only the calling task (NULL)\n");
+        abort();
+    }
+    pthread_mutex_lock(&s_mu);
+    s_exit_locked(me);
+}
+
+void fake_call_at(uint64_t t, void (*fn)(void *), void *arg)
+{
+    for (int i = 0; i < S_MAX_EVENTS; i++) {
+        if (!s_events[i].used) {
+            s_events[i] = (s_event_t){.at = t, .fn = fn, .arg = arg, .used = true};
+            return;
+        }
+    }
+    fprintf(stderr, "fake_sched: more than %d pending radio events\n", S_MAX_EVENTS);
+    abort();
+}
+
+bool fake_in_timer_callback(void)
+{
+    return s_in_timer && s_self() < 0;
+}
+
 void vTaskDelay(const TickType_t ticks)
 {
     fake_block_until(s_now + (uint64_t)ticks * (1000000u / configTICK_RATE_HZ));
@@ -187,7 +225,8 @@ esp_err_t esp_timer_delete(esp_timer_handle_t t)
     return t && !t->active ? ESP_OK : ESP_ERR_INVALID_STATE;
 }
 
-/* Earliest due event <= target: a timer (kind 1) wins ties over a task (kind 2). */
+/* Earliest due event <= target: a timer (kind 1), then a radio event (kind 3), then a task
+ * (kind 2) at the same instant. */
 static int s_next_event(uint64_t target, int *index, uint64_t *when)
 {
     int kind = 0;
@@ -196,6 +235,13 @@ static int s_next_event(uint64_t target, int *index, uint64_t *when)
         if (s_timers[i].active && s_timers[i].next_us < best) {
             best = s_timers[i].next_us;
             kind = 1;
+            *index = i;
+        }
+    }
+    for (int i = 0; i < S_MAX_EVENTS; i++) {
+        if (s_events[i].used && s_events[i].at < best) {
+            best = s_events[i].at;
+            kind = 3;
             *index = i;
         }
     }
@@ -228,7 +274,15 @@ void fake_advance_to(uint64_t target)
             struct esp_timer *t = &s_timers[idx];
             t->next_us += t->period_us;
             pthread_mutex_unlock(&s_mu);
+            s_in_timer = true;
             t->args.callback(t->args.arg);
+            s_in_timer = false;
+            pthread_mutex_lock(&s_mu);
+        } else if (kind == 3) {
+            s_event_t ev = s_events[idx];
+            s_events[idx].used = false;
+            pthread_mutex_unlock(&s_mu);
+            ev.fn(ev.arg);
             pthread_mutex_lock(&s_mu);
         } else {
             s_running = idx;
@@ -263,5 +317,6 @@ void fake_shutdown(void)
     }
     s_ntasks = 0;
     s_ntimers = 0;
+    memset(s_events, 0, sizeof(s_events));
     s_stop = false;
 }

@@ -47,3 +47,7 @@ esp_err_t esp_now_register_send_cb(esp_now_send_cb_t cb);
 esp_err_t esp_now_send(const uint8_t *peer_addr, const uint8_t *data, size_t len);
 esp_err_t esp_now_add_peer(const esp_now_peer_info_t *peer);
 esp_err_t esp_now_set_peer_rate_config(const uint8_t *peer_addr, esp_now_rate_config_t *config);
+bool esp_now_is_peer_exist(const uint8_t *peer_addr);
+/* deprecated in esp_now.h (v5.3..v5.5), yet the rate API the docs give for the ESP32-S3 */
+esp_err_t esp_wifi_config_espnow_rate(wifi_interface_t ifx, wifi_phy_rate_t rate)
+    __attribute__((deprecated("use esp_now_set_peer_rate_config (see role_tx.c for why not)")));

@@ -17,3 +17,10 @@ esp_err_t esp_wifi_get_mac(wifi_interface_t ifx, uint8_t mac[6]);
 esp_err_t esp_wifi_set_csi_rx_cb(wifi_csi_cb_t cb, void *ctx);
 esp_err_t esp_wifi_set_csi_config(const wifi_csi_config_t *config);
 esp_err_t esp_wifi_set_csi(bool en);
+esp_err_t esp_wifi_set_country_code(const char *country, bool ieee80211d_enabled);
+esp_err_t esp_wifi_get_country(wifi_country_t *country);
+esp_err_t esp_wifi_set_promiscuous(bool en);
+esp_err_t esp_wifi_set_promiscuous_filter(const wifi_promiscuous_filter_t *filter);
+
+#define ESP_ERR_WIFI_NOT_INIT (ESP_ERR_WIFI_BASE + 1)
+#define ESP_ERR_WIFI_NOT_STARTED (ESP_ERR_WIFI_BASE + 2)

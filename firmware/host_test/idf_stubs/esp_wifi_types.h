@@ -14,6 +14,25 @@ typedef enum { WIFI_BW_HT20 = 1, WIFI_BW_HT40 = 2 } wifi_bandwidth_t;
 typedef enum { WIFI_PS_NONE, WIFI_PS_MIN_MODEM, WIFI_PS_MAX_MODEM } wifi_ps_type_t;
 typedef enum { WIFI_STORAGE_FLASH, WIFI_STORAGE_RAM } wifi_storage_t;
 
+typedef enum { WIFI_COUNTRY_POLICY_AUTO, WIFI_COUNTRY_POLICY_MANUAL } wifi_country_policy_t;
+
+typedef struct {
+    char cc[3];
+    uint8_t schan;
+    uint8_t nchan;
+    int8_t max_tx_power;
+    wifi_country_policy_t policy;
+} wifi_country_t;
+
+typedef struct {
+    uint32_t filter_mask;
+} wifi_promiscuous_filter_t;
+
+#define WIFI_PROMIS_FILTER_MASK_ALL (0xFFFFFFFF)
+#define WIFI_PROMIS_FILTER_MASK_MGMT (1)
+#define WIFI_PROMIS_FILTER_MASK_CTRL (1 << 1)
+#define WIFI_PROMIS_FILTER_MASK_DATA (1 << 2)
+
 #define WIFI_PROTOCOL_11B 0x1
 #define WIFI_PROTOCOL_11G 0x2
 #define WIFI_PROTOCOL_11N 0x4

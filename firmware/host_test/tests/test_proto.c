@@ -98,13 +98,15 @@ static void test_stats_hello_log_round_trip(void)
     size_t n = 0;
     csi_proto_stats_t st = {.uptime_us = 5000000, .captured = 500, .sent = 490, .dropped_queue = 10,
                             .queue_high_water = 64, .queue_capacity = 64, .fft_gain = -2, .role = 1,
-                            .tx_recoveries = 3};
+                            .tx_recoveries = 3, .duplicates = 7, .tx_skipped = 9};
     csi_proto_hello_t he = {.fw_major = 1, .role = 1, .mac = {1, 2, 3, 4, 5, 6}, .channel = 11,
-                            .send_rate_hz = 100, .uart_baud = 921600, .ltf_mask = 1, .build = "test"};
+                            .send_rate_hz = 100, .uart_baud = 921600, .ltf_mask = 1, .build = "test",
+                            .status = CSI_STATUS_RETRYING, .csi_scale = 1, .csi_shift = 4, .country = "DE",
+                            .error_code = 0x102, .error = "esp_wifi_set_channel: ESP_ERR_INVALID_ARG"};
     n += csi_proto_encode_stats(buf + n, sizeof(buf) - n, &st);
     n += csi_proto_encode_hello(buf + n, sizeof(buf) - n, &he);
     n += csi_proto_encode_log(buf + n, sizeof(buf) - n, 3, "hi", 2);
-    CHECK_EQ(n, (52 + 10) + (64 + 10) + (3 + 10));
+    CHECK_EQ(n, (60 + 10) + (172 + 10) + (3 + 10));
     s_sink_t sink = {0};
     csi_proto_reader_t r;
     csi_proto_reader_init(&r, s_sink, &sink);
@@ -118,18 +120,45 @@ static void test_stats_hello_log_round_trip(void)
     CHECK_EQ(sink.last[0], 3);
     CHECK_MEM(sink.last + 1, "hi", 2);
     csi_proto_stats_t st2;
-    CHECK_EQ(csi_proto_parse_stats(buf + 6, 52, &st2), 0);
+    CHECK_EQ(csi_proto_parse_stats(buf + 6, 60, &st2), 0);
     CHECK_EQ(st2.dropped_queue, 10);
     CHECK_EQ(st2.fft_gain, -2);
     CHECK_EQ(st2.tx_recoveries, 3);
+    CHECK_EQ(st2.duplicates, 7);
+    CHECK_EQ(st2.tx_skipped, 9);
+    CHECK_EQ(st2.extended, 1);
     csi_proto_hello_t he2;
-    CHECK_EQ(csi_proto_parse_hello(buf + 62 + 6, 64, &he2), 0);
+    const uint8_t *hp = buf + 70 + 6;
+    CHECK_EQ(csi_proto_parse_hello(hp, 172, &he2), 0);
     CHECK_MEM(he2.mac, he.mac, 6);
     CHECK_EQ(he2.uart_baud, 921600);
     CHECK(strncmp(he2.build, "test", 32) == 0);
+    CHECK_EQ(he2.extended, 1);
+    CHECK_EQ(he2.status, CSI_STATUS_RETRYING);
+    CHECK_EQ(he2.csi_shift, 4);
+    CHECK_EQ(he2.error_code, 0x102);
+    CHECK(strncmp(he2.country, "DE", CSI_PROTO_COUNTRY_LEN) == 0);
+    CHECK(strncmp(he2.error, he.error, CSI_PROTO_ERROR_LEN) == 0);
     for (int i = 0; i < CSI_PROTO_ERR_COUNT; i++) {
         CHECK_EQ(r.errors[i], 0);
     }
+    /* a firmware 1.0 board's payloads (the first 52 / 64 bytes) still parse, without the 1.1 fields */
+    CHECK_EQ(csi_proto_parse_stats(buf + 6, 52, &st2), 0);
+    CHECK_EQ(st2.tx_recoveries, 3);
+    CHECK_EQ(st2.extended, 0);
+    CHECK_EQ(st2.duplicates, 0);
+    CHECK_EQ(csi_proto_parse_hello(hp, 64, &he2), 0);
+    CHECK_EQ(he2.uart_baud, 921600);
+    CHECK_EQ(he2.extended, 0);
+    CHECK_EQ(he2.error[0], 0);
+    CHECK_EQ(csi_proto_parse_hello(hp, 63, &he2), -1);
+    uint8_t old[CSI_PROTO_MAX_FRAME];
+    size_t on = csi_proto_encode_frame(old, sizeof(old), CSI_PROTO_TYPE_HELLO, hp, 64);
+    s_sink_t sink2 = {0};
+    csi_proto_reader_init(&r, s_sink, &sink2);
+    csi_proto_reader_feed(&r, old, on);
+    CHECK_EQ(sink2.n, 1); /* the reader accepts the 1.0 size */
+    CHECK_EQ(r.errors[CSI_PROTO_ERR_PAYLOAD], 0);
 }
 
 /* A stream of 20 frames with garbage, a flipped bit, a torn frame and a bad version between

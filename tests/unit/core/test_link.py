@@ -59,3 +59,23 @@ def test_decode_errors_and_board_stats_reach_the_snapshot():
     snap = link.snapshot()
     assert snap["decode_errors"]["crc"] == 1
     assert snap["board"]["dropped_queue"] == 1 and snap["packets_received"] == 1
+
+
+def test_tx_restart_one_packet_per_update_counts_one_restart_and_no_loss():
+    link = LinkMonitor()
+    for seq in range(100_000, 100_100):
+        link.update(batch([seq]), now=0.0)
+    for seq in range(50):
+        link.update(batch([seq]), now=0.0)
+    assert link.seq_restarts == 1 and link.lost == 0 and link.reordered == 0
+    assert link.received == 150 and link.last_seq == 49
+
+
+def test_latest_batch_classification_is_kept_for_the_capture_counters():
+    link = LinkMonitor()
+    link.update(batch([1, 2, 5]), now=0.0)
+    meta = batch([6, 9, 9]).meta
+    meta["seq"][0] = -1  # a row without a seq (text formats)
+    link.update(FrameBatch(meta, np.zeros((3, 128), np.int8)), now=0.0)
+    assert link.seq_rows.tolist() == [1, 2]
+    assert link.seq_steps.step.tolist() == [4, 0] and link.lost == 2 + 3 and link.reordered == 1

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 from csi_edge.config import load_config
+from csi_edge.publish.base import PUBLISHERS, build_publishers, publisher_class
 from csi_edge.publish.discovery import discovery_configs
 from csi_edge.publish.jsonl import JsonLinesPublisher
 from csi_edge.publish.mqtt import MqttPublisher
+from csi_edge.results import StateFields
 
 
 def test_offline_queue_is_bounded_drops_oldest_and_counts():
@@ -30,7 +32,8 @@ def test_will_and_topics():
 
 
 def test_discovery_payloads_group_entities_under_one_device():
-    configs = discovery_configs("kitchen", "csi-edge", "homeassistant", ("empty", "walking"), "m@0123456789ab")
+    fields = StateFields("m@0123456789ab", ("empty", "walking"), position=True)
+    configs = discovery_configs("kitchen", "csi-edge", "homeassistant", fields)
     assert len(configs) == 8
     ids = {c["unique_id"] for c in configs.values()}
     assert len(ids) == 8
@@ -43,6 +46,23 @@ def test_discovery_payloads_group_entities_under_one_device():
     assert activity["options"] == ["empty", "walking"] and activity["device_class"] == "enum"
     presence = configs["homeassistant/binary_sensor/csi_edge_kitchen/presence/config"]
     assert presence["device_class"] == "occupancy"
+    assert configs["homeassistant/sensor/csi_edge_kitchen/position_x/config"]["unit_of_measurement"] == "m"
+
+
+def test_discovery_removes_position_entities_of_a_model_without_position_skill():
+    configs = discovery_configs("kitchen", "csi-edge", "homeassistant", StateFields("m@0", ("empty", "walking"), position=False))
+    removed = sorted(t for t, c in configs.items() if c is None)
+    assert removed == [f"homeassistant/sensor/csi_edge_kitchen/position_{a}/config" for a in "xyz"]
+    assert len(configs) - len(removed) == 5
+
+
+def test_publishers_are_built_from_the_registry_by_what_the_config_enables(tmp_path):
+    assert set(PUBLISHERS) == {"mqtt", "jsonl"}
+    assert all(publisher_class(kind).kind == kind for kind in PUBLISHERS)
+    both = build_publishers(load_config(None, {"publish.jsonl": str(tmp_path / "r.jsonl")}), "n")
+    assert [p.kind for p in both.publishers] == ["mqtt", "jsonl"]
+    none = build_publishers(load_config(None, {"mqtt.enabled": False}), "n")
+    assert none.publishers == []
 
 
 def test_json_lines_publisher_writes_one_object_per_line(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from csi_edge.window import WindowRing
+from csi_edge.window import Reset, WindowRing
 
 
 def rows(seq, s=4):
@@ -55,7 +55,7 @@ def test_gap_across_batches_is_filled_from_the_previous_batch():
 def test_long_gap_resets_the_window_and_is_reported():
     ring = WindowRing(size=5, hop=1, subcarriers=4, max_gap_fill=2)
     out = ring.push(*rows([0, 1, 2, 3, 4, 5, 20, 21, 22, 23, 24]), arrival=0.0)
-    assert out.resets == [14] and ring.resets == 1
+    assert out.resets == [Reset(restart=False, lost=14)] and ring.resets == 1
     assert out.end_seq.tolist() == [4, 5, 24]  # no window spans the hole
     assert out.windows[-1, :, 0].tolist() == [20, 21, 22, 23, 24]
 
@@ -93,3 +93,36 @@ def test_fill_percent():
     ring = WindowRing(size=10, hop=1, subcarriers=4)
     ring.push(*rows(range(5)), arrival=0.0)
     assert ring.fill_percent == pytest.approx(50.0)
+
+
+def one_packet(ring: WindowRing, seq: int):
+    """Push a single packet, as a live serial read at 100 Hz usually delivers."""
+    return ring.push(np.ones((1, ring.subcarriers), np.float32), np.ones(1, bool), np.array([seq]), 0.0)
+
+
+def test_tx_restart_one_packet_per_push_keeps_emitting_windows():
+    """The issue's reproduction: the TX reboots at seq 100_099 and counts from 0 again; each
+    push holds one packet. The ring must reset once and emit again after one window."""
+    ring = WindowRing(size=20, hop=5, subcarriers=2, max_gap_fill=20)
+    for seq in range(100_000, 100_100):
+        one_packet(ring, seq)
+    emitted = [len(one_packet(ring, seq)) for seq in range(500)]
+    assert sum(emitted) == (500 - 20) // 5 + 1 == 97
+    assert emitted.index(1) == 19  # the first window after the restart is full at its 20th packet
+    assert ring.resets == 1 and ring.dropped == 0
+
+
+def test_tx_restart_inside_a_batch_resets_at_the_restart_packet():
+    ring = WindowRing(size=4, hop=1, subcarriers=4)
+    ring.push(*rows(range(5000, 5010)), arrival=0.0)
+    out = ring.push(*rows([5010, 5011, 0, 1, 2, 3]), arrival=0.0)
+    assert out.resets == [Reset(restart=True, lost=0)]
+    assert out.end_seq.tolist() == [5010, 5011, 3]  # no window mixes the two chains
+    assert out.windows[-1, :, 0].tolist() == [0, 1, 2, 3]
+
+
+def test_late_packets_just_behind_are_dropped_not_taken_for_a_restart():
+    ring = WindowRing(size=4, hop=1, subcarriers=4)
+    ring.push(*rows(range(100, 110)), arrival=0.0)
+    out = ring.push(*rows([108, 110, 111]), arrival=0.0)
+    assert ring.dropped == 1 and ring.resets == 0 and out.end_seq.tolist() == [110, 111]

@@ -9,15 +9,9 @@ from hypothesis import strategies as st
 
 from csi_edge.errors import UsageError
 from csi_edge.frames import FrameBatch, empty_meta
+from csi_edge.session.labels import label_spans, labels_per_packet, read_events
 from csi_edge.tools.capture.labeller import EventLog, Labeller, ProtocolState
-from csi_edge.tools.capture.labels import (
-    DEFAULT_CLASSES,
-    Segment,
-    label_spans,
-    labels_per_packet,
-    parse_protocol,
-    read_events,
-)
+from csi_edge.tools.capture.labels import DEFAULT_CLASSES, Segment, parse_protocol
 
 
 def _frames(timestamps_us) -> FrameBatch:

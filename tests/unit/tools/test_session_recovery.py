@@ -10,13 +10,17 @@ import pytest
 
 from csi_edge import protocol as p
 from csi_edge.errors import UsageError
+from csi_edge.session import directory as s
+from csi_edge.session import rawlog
+from csi_edge.session.files import write_json_atomic
+from csi_edge.session.info import session_info
+from csi_edge.session.labels import read_events
+from csi_edge.session.reader import read_stream
+from csi_edge.session.recovery import open_for_reading
 from csi_edge.source.replay import ReplaySource
-from csi_edge.tools.capture import rawlog
-from csi_edge.tools.capture import session as s
-from csi_edge.tools.capture.info import session_info
 from csi_edge.tools.capture.labeller import Labeller, ProtocolState
-from csi_edge.tools.capture.labels import DEFAULT_CLASSES, parse_protocol, read_events
-from csi_edge.tools.capture.recorder import Recorder, RecordOptions
+from csi_edge.tools.capture.labels import DEFAULT_CLASSES, parse_protocol
+from csi_edge.tools.capture.recorder import Recorder, RecordOptions, check_new_or_append
 from csi_edge.tools.capture.ui import PlainUI
 from csi_edge.tools.capture.verify import verify_session
 
@@ -64,7 +68,7 @@ def test_a_closed_session_counts_and_verifies(tmp_path):
     manifest = s.read_manifest(out)
     assert manifest["status"] == "closed" and manifest["counts"]["packets"] == 400
     assert manifest["boards"][0]["build"] == "test" and manifest["tags"] == {"day": "1"}
-    assert s.read_stream(out) == data
+    assert read_stream(out) == data
     assert verify_session(out) == []
 
 
@@ -73,7 +77,7 @@ def _crash(out, torn_record: bytes, torn_label: str, extra_event: dict | None = 
     manifest = s.read_manifest(out)
     manifest["status"] = "recording"
     manifest["runs"][-1]["ended"] = None
-    s.write_json_atomic(out / s.MANIFEST, manifest)
+    write_json_atomic(out / s.MANIFEST, manifest)
     with open(out / s.LABELS, "r+", encoding="utf-8") as fh:  # drop the clean "end" event
         lines = fh.readlines()[:-1]
         fh.seek(0)
@@ -103,7 +107,7 @@ def test_recovery_cuts_torn_tails_and_closes_the_labels_at_the_last_good_packet(
     assert (entry["torn_bytes"], entry["truncated_at"], entry["packets"]) == (len(torn), good_size, 300)
     assert entry["label_events_dropped"] == 1 and entry["labels_torn_bytes"] == len('{"event": "mark", "pa')
     assert (out / s.RAW).stat().st_size == good_size
-    assert s.read_stream(out) == data
+    assert read_stream(out) == data
     events, good = read_events(out / s.LABELS)
     assert good == (out / s.LABELS).stat().st_size
     assert events[-1]["event"] == "end" and events[-1]["packet"] == 300 and events[-1]["reason"] == "recovered"
@@ -120,11 +124,11 @@ def test_a_session_with_a_live_recorder_is_not_recovered(tmp_path):
     lock = s.SessionLock(out)
     assert lock.try_acquire()  # stands in for the running recorder
     try:
-        assert s.open_for_reading(out)["status"] == "recording"
+        assert open_for_reading(out)["status"] == "recording"
         assert (out / s.RAW).read_bytes().endswith(b"CSRc\x10")
     finally:
         lock.release()
-    assert s.open_for_reading(out)["recovered"] is True
+    assert open_for_reading(out)["recovered"] is True
 
 
 def test_a_second_record_refuses_unless_append_and_append_continues(tmp_path):
@@ -140,7 +144,7 @@ def test_a_second_record_refuses_unless_append_and_append_continues(tmp_path):
     assert (info["packets"], info["lost"]) == (300, 0)
     assert info["labels"] == {"walking": 200, "sitting": 40, "lying": 60}
     assert [r["first_packet"] for r in info["runs"]] == [0, 200]
-    assert s.read_stream(out) == _stream(200) + _stream(100, first_seq=1000)
+    assert read_stream(out) == _stream(200) + _stream(100, first_seq=1000)
     assert verify_session(out) == []
 
 
@@ -148,10 +152,10 @@ def test_new_directory_rules(tmp_path):
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("x")
     with pytest.raises(UsageError, match="not empty"):
-        s.check_new_or_append(tmp_path / "busy", append=False)
+        check_new_or_append(tmp_path / "busy", append=False)
     with pytest.raises(UsageError, match="no session to append"):
-        s.check_new_or_append(tmp_path / "new", append=True)
-    s.check_new_or_append(tmp_path / "new", append=False)
+        check_new_or_append(tmp_path / "new", append=True)
+    check_new_or_append(tmp_path / "new", append=False)
 
 
 def test_verify_reports_a_damaged_record_and_a_manifest_mismatch(tmp_path):

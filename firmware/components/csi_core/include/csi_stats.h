@@ -24,10 +24,12 @@ typedef struct {
     uint32_t seq_gaps;      /* TX sequence numbers never seen */
     uint32_t sent;          /* frames written to the transport */
     uint32_t dropped_write; /* frames lost because the transport write failed */
+    uint32_t duplicates;    /* callbacks repeating the last seq (MAC retries): dropped */
     uint32_t tx_sent;
     uint32_t tx_send_errors;
     uint32_t tx_recoveries;
-    uint32_t last_seq; /* seq tracker state (producer) */
+    uint32_t tx_skipped; /* TX periods without a send (previous one pending, recovering) */
+    uint32_t last_seq;   /* seq tracker state (producer) */
     bool have_seq;
 } csi_stats_t;
 
@@ -43,6 +45,13 @@ uint32_t csi_stats_get(const uint32_t *counter);
  * rebooted) restarts tracking without counting.
  */
 uint32_t csi_stats_track_seq(csi_stats_t *s, uint32_t seq);
+
+/**
+ * A packet from the peer with TX sequence number `seq`: false for a repeat of the last seq (a
+ * MAC-layer retry of a frame already captured: counted in `duplicates`, to be dropped), else
+ * true after csi_stats_track_seq().
+ */
+bool csi_stats_accept_seq(csi_stats_t *s, uint32_t seq);
 
 /** Fill a STATS payload from the counters and the ring (gains and role by the caller). */
 void csi_stats_snapshot(const csi_stats_t *s, const csi_ring_t *ring, uint64_t uptime_us,

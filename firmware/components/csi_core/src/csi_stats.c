@@ -38,6 +38,16 @@ uint32_t csi_stats_track_seq(csi_stats_t *s, uint32_t seq)
     return gap;
 }
 
+bool csi_stats_accept_seq(csi_stats_t *s, uint32_t seq)
+{
+    if (s->have_seq && seq == s->last_seq) {
+        csi_stats_add(&s->duplicates, 1);
+        return false;
+    }
+    csi_stats_track_seq(s, seq);
+    return true;
+}
+
 static uint16_t s_u16(uint32_t v)
 {
     return v > 0xFFFFu ? 0xFFFFu : (uint16_t)v;
@@ -56,6 +66,8 @@ void csi_stats_snapshot(const csi_stats_t *s, const csi_ring_t *ring, uint64_t u
     out->tx_sent = csi_stats_get(&s->tx_sent);
     out->tx_send_errors = csi_stats_get(&s->tx_send_errors);
     out->tx_recoveries = csi_stats_get(&s->tx_recoveries);
+    out->duplicates = csi_stats_get(&s->duplicates);
+    out->tx_skipped = csi_stats_get(&s->tx_skipped);
     if (ring) {
         out->dropped_queue = csi_ring_dropped(ring);
         out->queue_high_water = s_u16(csi_ring_high_water(ring));

@@ -5,7 +5,9 @@
  * Envelope (all integers little-endian):
  *   0  u8[2] sync 0xC5 0xED | 2 u8 version (1) | 3 u8 type | 4 u16 payload length N (0..1024)
  *   6  u8[N] payload        | 6+N u32 CRC-32 (zlib) over bytes 2 .. 6+N-1
- * Payloads: CSI 34 + csi_len, STATS 52, HELLO 64, LOG 1 + text (layouts in the doc and below).
+ * Payloads: CSI 34 + csi_len, STATS 60, HELLO 172, LOG 1 + text (layouts in the doc and below).
+ * STATS and HELLO grew compatibly in firmware 1.1 (fields appended: a v1.0 host reads the first
+ * 52 / 64 bytes and ignores the tail); readers accept the v1.0 sizes too.
  */
 #pragma once
 
@@ -26,9 +28,13 @@ extern "C" {
 #define CSI_PROTO_MAX_CSI 612
 
 #define CSI_PROTO_CSI_HEADER_SIZE 34
-#define CSI_PROTO_STATS_SIZE 52
-#define CSI_PROTO_HELLO_SIZE 64
+#define CSI_PROTO_STATS_BASE_SIZE 52 /* firmware 1.0; the minimum a reader accepts */
+#define CSI_PROTO_STATS_SIZE 60      /* + duplicates, tx_skipped */
+#define CSI_PROTO_HELLO_BASE_SIZE 64 /* firmware 1.0; the minimum a reader accepts */
+#define CSI_PROTO_HELLO_SIZE 172     /* + status, CSI scaling, country, last error */
 #define CSI_PROTO_BUILD_LEN 32
+#define CSI_PROTO_COUNTRY_LEN 4
+#define CSI_PROTO_ERROR_LEN 96
 
 typedef enum {
     CSI_PROTO_TYPE_CSI = 1,
@@ -69,7 +75,7 @@ typedef struct {
     uint16_t csi_len; /* 0..612 */
 } csi_proto_csi_t;
 
-/* STATS payload, 52 bytes. */
+/* STATS payload, 60 bytes (52 from firmware 1.0). */
 typedef struct {
     uint64_t uptime_us;
     uint32_t captured, sent, dropped_queue, dropped_write, filtered, seq_gaps;
@@ -79,9 +85,19 @@ typedef struct {
     uint8_t gain_lock;
     uint8_t role;
     uint32_t tx_sent, tx_send_errors, tx_recoveries;
+    uint32_t duplicates; /* RX: retried packets (a seq already streamed) dropped */
+    uint32_t tx_skipped; /* TX: send periods skipped (previous send pending, ESP-NOW recovering) */
+    uint8_t extended;    /* parse only: the payload carried the 1.1 fields */
 } csi_proto_stats_t;
 
-/* HELLO payload, 64 bytes. */
+/* HELLO status byte: is the board doing its job, and if not, why (error / error_code). */
+typedef enum {
+    CSI_STATUS_RUNNING = 0,  /* started: streaming (RX) or sending (TX) */
+    CSI_STATUS_SETTINGS = 1, /* the settings in NVS were refused: not starting until reflashed */
+    CSI_STATUS_RETRYING = 2, /* a start step failed at run time: retrying with backoff */
+} csi_proto_status_t;
+
+/* HELLO payload, 172 bytes (64 from firmware 1.0). */
 typedef struct {
     uint8_t fw_major, fw_minor, fw_patch;
     uint8_t role;
@@ -94,6 +110,14 @@ typedef struct {
     uint8_t gain_lock, ltf_mask;
     uint16_t gain_lock_packets;
     char build[CSI_PROTO_BUILD_LEN]; /* NUL-padded, not necessarily NUL-terminated */
+    /* firmware 1.1 */
+    uint8_t status;    /* csi_proto_status_t */
+    uint8_t csi_scale; /* 0 automatic (the driver scales every report), 1 manual (csi_shift) */
+    uint8_t csi_shift; /* manual scaling: left shift 0..15 */
+    char country[CSI_PROTO_COUNTRY_LEN]; /* regulatory country code, e.g. "01", "DE" (NUL-padded) */
+    int32_t error_code;                  /* esp_err_t of the last failure (0 none) */
+    char error[CSI_PROTO_ERROR_LEN];     /* one line naming the failure (NUL-padded) */
+    uint8_t extended;                    /* parse only: the payload carried the 1.1 fields */
 } csi_proto_hello_t;
 
 /** CRC-32 (IEEE 802.3 / zlib). Pass crc = 0 to start; chain by passing the previous result. */
@@ -108,7 +132,8 @@ size_t csi_proto_encode_log(uint8_t *out, size_t cap, uint8_t level, const char 
 /** Wrap an already built payload (for callers that have one). */
 size_t csi_proto_encode_frame(uint8_t *out, size_t cap, uint8_t type, const uint8_t *payload, size_t len);
 
-/* Payload parsers (the reader hands payloads of checked size to these). 0 ok, -1 too short. */
+/* Payload parsers (the reader hands payloads of checked size to these). 0 ok, -1 too short.
+ * STATS and HELLO accept the 1.0 sizes: the 1.1 fields are then 0 and `extended` is 0. */
 int csi_proto_parse_csi(const uint8_t *payload, size_t len, csi_proto_csi_t *hdr, const int8_t **csi);
 int csi_proto_parse_stats(const uint8_t *payload, size_t len, csi_proto_stats_t *stats);
 int csi_proto_parse_hello(const uint8_t *payload, size_t len, csi_proto_hello_t *hello);

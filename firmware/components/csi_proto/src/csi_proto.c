@@ -59,6 +59,18 @@ static uint64_t s_get64(const uint8_t *p)
     return (uint64_t)s_get32(p) | ((uint64_t)s_get32(p + 4) << 32);
 }
 
+/* A text field of `size` bytes, NUL-padded after the first NUL (equal strings, equal bytes). */
+static uint8_t *s_put_text(uint8_t *p, const char *text, size_t size)
+{
+    size_t n = 0;
+    while (n < size && text[n] != '\0') {
+        n++;
+    }
+    memset(p, 0, size);
+    memcpy(p, text, n);
+    return p + size;
+}
+
 /* Write the 6-byte envelope header; the payload must follow at out + 6. */
 static uint8_t *s_begin(uint8_t *out, uint8_t type, size_t len)
 {
@@ -141,7 +153,9 @@ size_t csi_proto_encode_stats(uint8_t *out, size_t cap, const csi_proto_stats_t 
     *p++ = s->role;
     p = s_put32(p, s->tx_sent);
     p = s_put32(p, s->tx_send_errors);
-    s_put32(p, s->tx_recoveries);
+    p = s_put32(p, s->tx_recoveries);
+    p = s_put32(p, s->duplicates);
+    s_put32(p, s->tx_skipped);
     return s_finish(out, CSI_PROTO_STATS_SIZE);
 }
 
@@ -170,13 +184,14 @@ size_t csi_proto_encode_hello(uint8_t *out, size_t cap, const csi_proto_hello_t 
     *p++ = h->gain_lock;
     *p++ = h->ltf_mask;
     p = s_put16(p, h->gain_lock_packets);
-    /* NUL-pad after the first NUL so equal strings give equal bytes */
-    size_t n = 0;
-    while (n < CSI_PROTO_BUILD_LEN && h->build[n] != '\0') {
-        n++;
-    }
-    memset(p, 0, CSI_PROTO_BUILD_LEN);
-    memcpy(p, h->build, n);
+    p = s_put_text(p, h->build, CSI_PROTO_BUILD_LEN);
+    *p++ = h->status;
+    *p++ = h->csi_scale;
+    *p++ = h->csi_shift;
+    *p++ = 0; /* reserved */
+    p = s_put_text(p, h->country, CSI_PROTO_COUNTRY_LEN);
+    p = s_put32(p, (uint32_t)h->error_code);
+    s_put_text(p, h->error, CSI_PROTO_ERROR_LEN);
     return s_finish(out, CSI_PROTO_HELLO_SIZE);
 }
 
@@ -228,9 +243,10 @@ int csi_proto_parse_csi(const uint8_t *p, size_t len, csi_proto_csi_t *h, const 
 
 int csi_proto_parse_stats(const uint8_t *p, size_t len, csi_proto_stats_t *s)
 {
-    if (len < CSI_PROTO_STATS_SIZE) {
+    if (len < CSI_PROTO_STATS_BASE_SIZE) {
         return -1;
     }
+    memset(s, 0, sizeof(*s));
     s->uptime_us = s_get64(p);
     s->captured = s_get32(p + 8);
     s->sent = s_get32(p + 12);
@@ -247,14 +263,20 @@ int csi_proto_parse_stats(const uint8_t *p, size_t len, csi_proto_stats_t *s)
     s->tx_sent = s_get32(p + 40);
     s->tx_send_errors = s_get32(p + 44);
     s->tx_recoveries = s_get32(p + 48);
+    if (len >= CSI_PROTO_STATS_SIZE) {
+        s->duplicates = s_get32(p + 52);
+        s->tx_skipped = s_get32(p + 56);
+        s->extended = 1;
+    }
     return 0;
 }
 
 int csi_proto_parse_hello(const uint8_t *p, size_t len, csi_proto_hello_t *h)
 {
-    if (len < CSI_PROTO_HELLO_SIZE) {
+    if (len < CSI_PROTO_HELLO_BASE_SIZE) {
         return -1;
     }
+    memset(h, 0, sizeof(*h));
     h->fw_major = p[0];
     h->fw_minor = p[1];
     h->fw_patch = p[2];
@@ -273,6 +295,15 @@ int csi_proto_parse_hello(const uint8_t *p, size_t len, csi_proto_hello_t *h)
     h->ltf_mask = p[29];
     h->gain_lock_packets = s_get16(p + 30);
     memcpy(h->build, p + 32, CSI_PROTO_BUILD_LEN);
+    if (len >= CSI_PROTO_HELLO_SIZE) {
+        h->status = p[64];
+        h->csi_scale = p[65];
+        h->csi_shift = p[66];
+        memcpy(h->country, p + 68, CSI_PROTO_COUNTRY_LEN);
+        h->error_code = (int32_t)s_get32(p + 72);
+        memcpy(h->error, p + 76, CSI_PROTO_ERROR_LEN);
+        h->extended = 1;
+    }
     return 0;
 }
 
@@ -290,8 +321,8 @@ static size_t s_min_payload(uint8_t type)
 {
     switch (type) {
     case CSI_PROTO_TYPE_CSI: return CSI_PROTO_CSI_HEADER_SIZE;
-    case CSI_PROTO_TYPE_STATS: return CSI_PROTO_STATS_SIZE;
-    case CSI_PROTO_TYPE_HELLO: return CSI_PROTO_HELLO_SIZE;
+    case CSI_PROTO_TYPE_STATS: return CSI_PROTO_STATS_BASE_SIZE;
+    case CSI_PROTO_TYPE_HELLO: return CSI_PROTO_HELLO_BASE_SIZE;
     case CSI_PROTO_TYPE_LOG: return 1;
     default: return 0;
     }

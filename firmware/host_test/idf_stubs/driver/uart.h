@@ -7,6 +7,8 @@
 
 typedef int uart_port_t;
 #define UART_NUM_0 (0)
+#define UART_NUM_1 (1)
+#define UART_PIN_NO_CHANGE (-1)
 
 typedef enum { UART_DATA_5_BITS, UART_DATA_6_BITS, UART_DATA_7_BITS, UART_DATA_8_BITS } uart_word_length_t;
 typedef enum { UART_PARITY_DISABLE = 0, UART_PARITY_EVEN = 2, UART_PARITY_ODD = 3 } uart_parity_t;
@@ -28,5 +30,6 @@ typedef struct {
 esp_err_t uart_driver_install(uart_port_t uart_num, int rx_buffer_size, int tx_buffer_size, int queue_size,
                               QueueHandle_t *uart_queue, int intr_alloc_flags);
 esp_err_t uart_param_config(uart_port_t uart_num, const uart_config_t *uart_config);
+esp_err_t uart_set_pin(uart_port_t uart_num, int tx_io_num, int rx_io_num, int rts_io_num, int cts_io_num);
 int uart_write_bytes(uart_port_t uart_num, const void *src, size_t size);
 int uart_read_bytes(uart_port_t uart_num, void *buf, uint32_t length, TickType_t ticks_to_wait);

@@ -1,4 +1,5 @@
-"""`capture info`: what a session holds, from re-decoding it (not from trusting the manifest).
+"""A session summary (`csi-edge info DIR`, `capture info DIR`): what a session holds, from
+re-decoding it (not from trusting the manifest). A crashed session is recovered first.
 
 Field names carry their unit (`duration_s`, `rate_Hz`, `rssi_dBm`). `labels` maps each label to
 its packet count; `label_seconds` to the RX-clock time those packets span.
@@ -11,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from csi_edge.frames import FFT_GAIN_UNKNOWN
-from csi_edge.tools.capture.labels import UNLABELLED, label_spans
-from csi_edge.tools.capture.reader import Session, load_session, session_clock
+from csi_edge.session.labels import UNLABELLED, label_spans
+from csi_edge.session.reader import Session, load_session, session_clock
 
 STREAM_GAP_S = 1.0  # RX-clock silence longer than this is a warning
 LOSS_WARN_PERCENT = 1.0
@@ -64,7 +65,8 @@ def session_info(directory: str | Path) -> dict:
 
 
 def _label_totals(sess: Session, clock: np.ndarray) -> tuple[dict, dict]:
-    labels, seconds = {}, {}
+    labels: dict[str, int] = {}
+    seconds: dict[str, float] = {}
     for lab, a, b in label_spans(sess.events, len(sess.frames)):
         if lab == UNLABELLED:
             continue

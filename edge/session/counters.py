@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from csi_edge.frames import FFT_GAIN_UNKNOWN, FrameBatch
-from csi_edge.link import RESTART_JUMP, LinkMonitor, seq_steps
+from csi_edge.link import LinkMonitor
+from csi_edge.seq import SeqKind
 
 MAX_LISTED = 1000  # gaps and gain changes listed individually (all are counted)
 
@@ -33,7 +34,6 @@ class LinkCounters:
 
     monitor: LinkMonitor = field(default_factory=LinkMonitor)
     packets: int = 0
-    rssi_sum: float = 0.0
     rssi_last: int | None = None
     agc_gain: int | None = None
     fft_gain: int | None = None
@@ -53,24 +53,19 @@ class LinkCounters:
         if n == 0:
             return
         meta = frames.meta
-        self._track_gaps(meta["seq"])
         self.monitor.update(frames, now)
-        rssi = meta["rssi"].astype(np.int64)
-        self.rssi_sum += float(rssi.sum())
-        self.rssi_last = int(rssi[-1])
+        self._track_gaps()
+        self.rssi_last = int(meta["rssi"][-1])
         self._track_gains(meta)
         self.packets += n
 
-    def _track_gaps(self, seq: np.ndarray) -> None:
-        known = np.flatnonzero(seq >= 0)
-        if len(known) == 0:
-            return
-        prev = self.monitor.last_seq if self.monitor.last_seq is not None else int(seq[known[0]]) - 1
-        steps = seq_steps(prev, seq[known])
-        gap = (steps > 1) & (steps <= RESTART_JUMP)
-        rows = known[gap]
+    def _track_gaps(self) -> None:
+        """List where the latest batch's sequence gaps are (the monitor has classified it)."""
+        steps = self.monitor.seq_steps
+        gap = steps.kind == SeqKind.GAP
+        rows = self.monitor.seq_rows[gap]
         self.gap_count += len(rows)
-        for row, step in list(zip(rows, steps[gap], strict=True))[: max(0, MAX_LISTED - len(self.gaps))]:
+        for row, step in list(zip(rows, steps.step[gap], strict=True))[: max(0, MAX_LISTED - len(self.gaps))]:
             self.gaps.append((self.packets + int(row), int(step) - 1))
 
     def _track_gains(self, meta: np.ndarray) -> None:
@@ -96,10 +91,6 @@ class LinkCounters:
     @property
     def loss_percent(self) -> float:
         return self.monitor.loss_percent
-
-    @property
-    def rssi_mean(self) -> float | None:
-        return self.rssi_sum / self.packets if self.packets else None
 
 
 def error_counts(errors: Counter) -> dict[str, int]:

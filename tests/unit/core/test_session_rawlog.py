@@ -7,7 +7,7 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csi_edge.tools.capture import rawlog
+from csi_edge.session import rawlog
 
 
 def _log(chunks: list[bytes]) -> bytes:

@@ -1,13 +1,12 @@
-"""Read a session back: re-decode raw.bin with the one decoder, attach labels and host times.
+"""Decode a session's raw.bin with the one decoder, one recording run at a time.
 
-Every tool (info, plot, export, verify, attach-trajectory, recovery) reads through
-`load_session`, so they all count packets, losses and labels the same way as the recorder:
-each recording run (see the manifest's `runs`, which record the raw.bin offset where each run
-starts) is decoded by a fresh decoder and counted on its own, exactly as it was live.
-Records are decoded in groups (at most GROUP_BYTES that arrived within GROUP_SPAN_NS) for
-speed. Each packet's `meta["host_time_s"]` is the wall clock of the group's last record,
-back-dated along the RX clock from the group's last packet (by at most GROUP_SPAN_NS), i.e.
-the host time of arrival for a stream that arrives in real time.
+Each recording run (the manifest's `runs` record the raw.bin offset where each run starts) is
+decoded by a fresh decoder and counted on its own, exactly as it was live, so the recorder,
+`info` and training count packets, losses and labels the same way. Records are decoded in
+groups (at most GROUP_BYTES that arrived within GROUP_SPAN_NS) for speed. Each packet's
+`meta["host_time_s"]` is the wall clock of the group's last record, back-dated along the RX
+clock from the group's last packet (by at most GROUP_SPAN_NS), i.e. the host time of arrival
+for a stream that arrives in real time.
 """
 
 from __future__ import annotations
@@ -20,12 +19,11 @@ import numpy as np
 
 from csi_edge import protocol as p
 from csi_edge.decoder import StreamDecoder
-from csi_edge.errors import DataError
 from csi_edge.frames import FrameBatch
-from csi_edge.tools.capture import rawlog
-from csi_edge.tools.capture.counters import LinkCounters, error_counts
-from csi_edge.tools.capture.labels import StreamClock, labels_per_packet, read_events
-from csi_edge.tools.capture.session import LABELS, RAW, TRAJECTORY, open_for_reading, read_manifest
+from csi_edge.session import rawlog
+from csi_edge.session.counters import LinkCounters, error_counts
+from csi_edge.session.directory import RAW, read_manifest
+from csi_edge.session.labels import StreamClock
 
 GROUP_BYTES = 1 << 16  # records decoded in one feed: at most this many bytes ...
 GROUP_SPAN_NS = 250_000_000  # ... that arrived within this span (host times stay accurate)
@@ -53,22 +51,6 @@ class DecodedSession:
             "duration_s": round(self.duration_s, 6),
             "raw_bytes": self.scan.payload_bytes,
         }
-
-
-@dataclass
-class Session:
-    """A session read back: manifest, decoded packets, labels timeline."""
-
-    directory: Path
-    manifest: dict
-    decoded: DecodedSession
-    events: list[dict]
-    labels: np.ndarray  # per packet; "" = unlabelled or paused
-    positions: np.ndarray | None = None  # (N, 3) metres from trajectory.csv (NaN outside), or None
-
-    @property
-    def frames(self) -> FrameBatch:
-        return self.decoded.frames
 
 
 def run_offsets(manifest: dict) -> list[int]:
@@ -132,40 +114,3 @@ def _collect(decoded, wall_ns: int, batches: list[FrameBatch], out: DecodedSessi
     out.hellos.extend(decoded.hellos)
     out.stats.extend(decoded.stats)
     out.logs.extend(decoded.logs)
-
-
-def session_clock(sess: Session) -> np.ndarray:
-    """Seconds since the first packet on the RX clock, restarted per run (never backwards)."""
-    ts = sess.frames.meta["timestamp_us"]
-    clock = np.zeros(len(ts))
-    starts = sess.decoded.run_starts + [len(ts)]
-    offset = 0.0
-    for a, b in zip(starts[:-1], starts[1:], strict=True):
-        if b > a:
-            clock[a:b] = offset + StreamClock().advance(ts[a:b])
-            offset = clock[b - 1]
-    return clock
-
-
-def load_session(directory: str | Path) -> Session:
-    d = Path(directory)
-    manifest = open_for_reading(d)
-    decoded = decode_session(d)
-    events, _ = read_events(d / LABELS)
-    labels = labels_per_packet(events, len(decoded.frames))
-    return Session(d, manifest, decoded, events, labels, read_trajectory(d, len(decoded.frames)))
-
-
-def read_trajectory(directory: str | Path, n_packets: int) -> np.ndarray | None:
-    """(N, 3) positions per packet from DIR/trajectory.csv; None without one, or when it no
-    longer matches the packets (an --append after attach-trajectory: `verify` reports it)."""
-    path = Path(directory) / TRAJECTORY
-    if not path.exists():
-        return None
-    try:
-        data = np.atleast_1d(np.genfromtxt(path, delimiter=",", names=True))
-    except ValueError as exc:
-        raise DataError(f"{path}: unreadable trajectory ({exc})") from None
-    if len(data) != n_packets:
-        return None
-    return np.stack([data["x"], data["y"], data["z"]], axis=1)

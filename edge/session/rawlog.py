@@ -24,10 +24,14 @@ CRC all check. A crash can only leave a torn *last* record (the file is append-o
 `scan` stops at the first bad record and reports `good_end`, the offset to truncate to. If
 good records follow a bad region (damage in the middle, not a crash), `scan` resynchronises
 on the next magic whose record checks and reports the skipped byte range as a problem.
+
+Readers never change the file: `scan_file` and `RawLogReader` (replay) open it read-only;
+only crash recovery (recovery.py, under the session lock) calls `truncate`.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import zlib
@@ -35,7 +39,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from csi_edge.tools.capture.durable import AppendOnlyFile
+from csi_edge.errors import DataError
+from csi_edge.session.files import AppendOnlyFile
 
 FILE_MAGIC = b"CSIEDGE-RAWLOG"
 FILE_VERSION = 1
@@ -85,7 +90,7 @@ def encode_record(payload: bytes, wall_ns: int, mono_ns: int) -> bytes:
     return head + payload + CRC.pack(crc)
 
 
-def _record_at(data: bytes, pos: int) -> Record | None:
+def _record_at(data: bytes | mmap.mmap, pos: int) -> Record | None:
     """The good record starting at `pos`, or None (bad magic, length, torn, CRC)."""
     if data[pos : pos + 4] != RECORD_MAGIC or pos + RECORD_HEAD_SIZE > len(data):
         return None
@@ -93,24 +98,26 @@ def _record_at(data: bytes, pos: int) -> Record | None:
     end = pos + RECORD_HEAD_SIZE + length + CRC.size
     if length == 0 or length > MAX_PAYLOAD or end > len(data):
         return None
-    body = memoryview(data)[pos + 4 : end - CRC.size]
-    if zlib.crc32(body) != CRC.unpack_from(data, end - CRC.size)[0]:
-        return None
-    return Record(pos, wall_ns, mono_ns, bytes(body[RECORD_HEAD_SIZE - 4 :]))
+    with memoryview(data) as view:  # released at once: a mapped file can then be closed
+        body = view[pos + 4 : end - CRC.size]
+        if zlib.crc32(body) != CRC.unpack_from(data, end - CRC.size)[0]:
+            return None
+        payload = bytes(body[RECORD_HEAD_SIZE - 4 :])
+    return Record(pos, wall_ns, mono_ns, payload)
 
 
-def scan_bytes(data: bytes) -> Scan:
-    """Check every record of a raw log held in memory (see the module docstring)."""
-    scan = Scan(size=len(data))
+def _walk(data: bytes | mmap.mmap, scan: Scan) -> Iterator[Record]:
+    """The good records of a raw log held in `data` (bytes or a read-only mmap), in order;
+    fills in `scan` (header, good_end, corrupt ranges) as it goes."""
     if data[:FILE_HEADER_SIZE] != FILE_HEADER:
         scan.header_ok = False
         scan.good_end = 0
-        return scan
+        return
     pos = FILE_HEADER_SIZE
     while pos < len(data):
         record = _record_at(data, pos)
         if record is not None:
-            scan.records.append(record)
+            yield record
             pos += RECORD_OVERHEAD + len(record.payload)
             scan.good_end = pos
             continue
@@ -118,9 +125,15 @@ def scan_bytes(data: bytes) -> Scan:
         while nxt >= 0 and _record_at(data, nxt) is None:
             nxt = data.find(RECORD_MAGIC, nxt + 1)
         if nxt < 0:
-            break  # torn tail: nothing good follows
+            return  # torn tail: nothing good follows
         scan.corrupt.append((pos, nxt))
         pos = nxt
+
+
+def scan_bytes(data: bytes) -> Scan:
+    """Check every record of a raw log held in memory (see the module docstring)."""
+    scan = Scan(size=len(data))
+    scan.records = list(_walk(data, scan))
     return scan
 
 
@@ -134,8 +147,43 @@ def read_stream_bytes(path: str | Path) -> bytes:
     return b"".join(r.payload for r in scan_file(path).records)
 
 
-def iter_records(path: str | Path) -> Iterator[Record]:
-    yield from scan_file(path).records
+def is_raw_log(path: str | Path) -> bool:
+    """True when `path` is a file that starts with the raw log's file header."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(FILE_HEADER_SIZE) == FILE_HEADER
+    except OSError:
+        return False
+
+
+class RawLogReader:
+    """A raw log opened read-only (mapped, not loaded): its good payloads, one record at a time.
+
+    Never repairs or rewrites anything: a torn tail is simply where the stream ends.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        except OSError as exc:
+            raise DataError(f"{self.path}: cannot open the raw log ({exc.strerror})") from None
+        self.scan = Scan(size=size)
+        if self._map is not None and self._map[:FILE_HEADER_SIZE] != FILE_HEADER:
+            self.close()
+            raise DataError(f"{self.path}: bad file header; not a csi-edge raw log")
+
+    def payloads(self) -> Iterator[bytes]:
+        if self._map is not None:
+            for record in _walk(self._map, self.scan):
+                yield record.payload
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
 
 
 class RawLogWriter(AppendOnlyFile):

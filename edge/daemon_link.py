@@ -1,0 +1,71 @@
+"""One link as the daemon runs it: a source and the pipeline that reads it, with its health.
+
+A link is one TX -> RX pair seen through one source (a receiver on a serial port, a replayed
+recording, the simulator). `Link` owns the source and its `Pipeline` (decoder, link monitor,
+window ring, model and smoothing state). The daemon holds a list of links (one today; several
+receivers per daemon later) and drives each with `step`:
+
+    read (bounded wait; short while the pipeline holds bytes) -> pipeline.feed -> pace
+    (a real-time replay waits until its newest decoded packet is due) -> results
+
+`step` returns [] and marks the link `ended` when the source has ended for good (after
+flushing the pipeline: those last results are returned by that call).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from csi_edge.config import Config
+from csi_edge.model.runtime import LoadedModel
+from csi_edge.pipeline import Pipeline
+from csi_edge.results import WindowResult
+from csi_edge.source import Source, SourceClosed, open_source
+
+HOLDING_READ_S = 0.02  # read timeout while the pipeline holds bytes for a batched decode
+
+
+class Link:
+    def __init__(self, spec: str, cfg: Config, model: LoadedModel, node: str, seconds: float | None = None) -> None:
+        self.spec = spec
+        self.cfg = cfg
+        self.seconds = seconds
+        self.pipeline = Pipeline(cfg, model, node)
+        self.source: Source | None = None
+        self.ended = False
+
+    def open(self) -> None:
+        self.source = open_source(self.spec, self.cfg, self.seconds)
+
+    def step(self, timeout: float) -> list[WindowResult]:
+        """Read what the source has within `timeout` and process it."""
+        source, pipeline = self.source, self.pipeline
+        assert source is not None, "Link.open() first"
+        try:
+            chunk = source.read(min(timeout, HOLDING_READ_S) if pipeline.holding else timeout)
+        except SourceClosed:
+            self.ended = True
+            return self._paced(pipeline.finish(time.monotonic()))
+        return self._paced(pipeline.feed(chunk, time.monotonic()))
+
+    def _paced(self, results: list[WindowResult]) -> list[WindowResult]:
+        """Let the source pace by what was decoded; a replayed packet 'arrives' when it is due."""
+        assert self.source is not None
+        if not len(self.pipeline.decoded_meta):
+            return results
+        due = self.source.pace(self.pipeline.decoded_meta)
+        if due is None:
+            return results
+        return [r if r.arrival >= due else dataclasses.replace(r, arrival=due) for r in results]
+
+    def set_model(self, model: LoadedModel) -> None:
+        self.pipeline.set_model(model)
+
+    def health(self) -> dict:
+        """This link's health fields (docs/data-fields.md): source state and pipeline figures."""
+        return {"source": self.source.status() if self.source else {}, **self.pipeline.snapshot()}
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
