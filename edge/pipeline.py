@@ -50,7 +50,7 @@ class Pipeline:
         self.last_activity: str | None = None
         self.decoded_meta = _NO_META  # packets the latest feed/finish decoded (for pacing)
         self._layouts_ok: set[int] = set()
-        self.coalescer = Coalescer()
+        self.coalescer = Coalescer(self.decoder)
         self._last_meta: np.ndarray | None = None
         self.set_model(model)
 
@@ -97,8 +97,7 @@ class Pipeline:
         """Process bytes that arrived at host monotonic time `arrival`; return the new results.
         Bytes that cannot complete a window may be held and decoded with later ones."""
         ring = self.ring
-        data = self.coalescer.offer(chunk, arrival, ring.last_seq, ring.packets_to_emit, ring.max_gap_fill)
-        decoded = self.decoder.feed(data) if data else None
+        decoded = self.coalescer.offer(chunk, arrival, ring.last_seq, ring.packets_to_emit, ring.max_gap_fill)
         return self._process(decoded, arrival)
 
     def finish(self, arrival: float) -> list[WindowResult]:

@@ -34,7 +34,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 extras=${CSI_EDGE_EXTRAS:-dev,train}
-stamp=.venv/.csi-edge-installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras//,/_}
+# (the text decoder's C kernel is built by this install: a change to it re-installs too)
+stamp=.venv/.csi-edge-installed-$(cat pyproject.toml setup.py edge/decoder/_textscan.c | sha256sum | cut -c1-16)-${extras//,/_}
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   # torch is pinned in the [train] extra (a CPU wheel); never let pip pick an unpinned torch.
