@@ -221,7 +221,9 @@ def _reference_rows(decoder, pending: list, segments: list) -> list[tuple[FrameB
     """Parse the pending rows with the reference path, each segment under its header."""
     last, parts = decoder.header, []
     for segment in sorted({s for s, *_ in pending}):
-        rows = [(line, head, array) for s, line, head, array in pending if s == segment]
+        # in line order (a fallback line is queued after the lines the kernel stopped at); stable,
+        # so the rows of one glued line keep their order
+        rows = sorted(((line, head, array) for s, line, head, array in pending if s == segment), key=lambda r: r[0])
         decoder.header = segments[segment][1]
         meta, values, counts, good = decoder._checked_rows([r[1] for r in rows], [r[2] for r in rows])
         lines = np.array([r[0] for r in rows], dtype=np.int64)[good]
