@@ -169,8 +169,8 @@ class WebConfig:
     heatmap_decimation: int = key(4, "send every Nth packet's amplitudes to the heatmap (4: 25 rows/s at 100 Hz)", lo=1, hi=1000)
     heatmap_s: float = key(10.0, "seconds of heatmap a page receives when it connects", lo=1.0, hi=120.0)
     timeline_s: float = key(600.0, "seconds of activity timeline a page receives when it connects", lo=10.0, hi=86400.0)
-    client_queue: int = key(256, "messages queued per browser; a slow browser loses the newest ones (counted in web_dropped)",
-                            lo=4, hi=100_000)
+    client_queue: int = key(256, "messages queued per browser; a slow browser loses the oldest ones (counted in web_dropped)",
+                            lo=16, hi=100_000)
     max_clients: int = key(8, "browsers connected at once (more are refused with 503)", lo=1, hi=1000)
 
 

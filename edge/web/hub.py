@@ -4,8 +4,8 @@ Every push interval `pump()` takes what the loop thread handed over (csi_edge.we
 the history a new page needs (the last `heatmap_s` of heatmap rows, the activity timeline at
 one sample per second for `timeline_s`, the latest state, health, card and capture label) and
 offers each new message, serialised once, to every connected page. Each page has its own
-bounded queue: a page that cannot keep up loses the newest messages, counted per page and in
-total (`dropped`); nothing here ever waits for a browser.
+bounded queue: a page that cannot keep up loses its oldest queued messages (it shows the
+newest), counted per page and in total (`dropped`); nothing here ever waits for a browser.
 
 Messages (docs/web.md): JSON text `{"type": ..., "data": ...}` for hello, card, state, health,
 label, timeline and live; binary heatmap frames (`encode_rows`):
@@ -51,7 +51,6 @@ class HubSettings:
     mode: str  # "run" (the daemon) or "capture"
     heatmap_s: float
     timeline_s: float
-    decimation: int
     control: bool  # control actions are offered (a token is configured and a daemon takes commands)
     client_queue: int
 
@@ -64,12 +63,14 @@ class Client:
         self.dropped = 0
 
     def offer(self, message: str | bytes) -> bool:
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
+        """Queue `message`; when the queue is full the oldest one goes (False: one was lost)."""
+        lost = False
+        while self.queue.full():
+            self.queue.get_nowait()
             self.dropped += 1
-            return False
-        return True
+            lost = True
+        self.queue.put_nowait(message)
+        return not lost
 
 
 def to_json(kind: str, data: object) -> str:
@@ -174,7 +175,7 @@ class Hub:
         out: list[str | bytes] = [to_json("hello", {
             "boot_id": self.boot_id, "node": s.node, "mode": s.mode, "version": __version__, "started": self.started,
             "uptime_s": round(now - self.started_mono, 1), "control": s.control,
-            "heatmap": {"seconds": s.heatmap_s, "decimation": s.decimation, "scale": HEATMAP_SCALE},
+            "heatmap": {"seconds": s.heatmap_s, "decimation": self.feed.decimation, "scale": HEATMAP_SCALE},
             "timeline_s": s.timeline_s,
         })]  # fmt: skip
         for kind in ("card", "health", "label", "state"):
@@ -184,7 +185,8 @@ class Hub:
         out.append(to_json("timeline", {"items": items}))
         heat = [h for h in self._heat if h[0][-1] >= now - s.heatmap_s]
         if heat:
-            times = np.concatenate([t for t, _ in heat])[-MAX_FRAME_ROWS:]
-            rows = np.concatenate([r for _, r in heat])[-MAX_FRAME_ROWS:]
-            out.append(encode_rows(times, rows, now))
+            times = np.concatenate([t for t, _ in heat])
+            rows = np.concatenate([r for _, r in heat])
+            recent = times >= now - s.heatmap_s
+            out.append(encode_rows(times[recent][-MAX_FRAME_ROWS:], rows[recent][-MAX_FRAME_ROWS:], now))
         return out

@@ -28,7 +28,7 @@ class WebPublisher(Publisher):
         token = load_token(cfg)
         self.feed = Feed(cfg.heatmap_decimation)
         settings = HubSettings(node=node, mode=mode, heatmap_s=cfg.heatmap_s, timeline_s=cfg.timeline_s,
-                               decimation=cfg.heatmap_decimation, control=bool(token) and mode == "run",
+                               control=bool(token) and mode == "run",
                                client_queue=cfg.client_queue)  # fmt: skip
         self.hub = Hub(settings, self.feed)
         self.server = WebServer(self.hub, Access(token), cfg.host, cfg.port, ssl_context(cfg), cfg.max_clients)

@@ -112,8 +112,12 @@ function onHello(h) {
   S.hello = h;
   S.rows = []; S.band = []; S.trail = [];
   $("node").textContent = h.node;
-  $("mode").hidden = h.mode !== "capture";
+  const capture = h.mode === "capture";  // a capture has no model: the signal, the link and the label
+  $("mode").hidden = !capture;
   $("mode").textContent = "capture";
+  for (const id of ["position-card", "model-card", "activity", "activity-details", "probs"]) $(id).hidden = capture;
+  $("activity-title").firstChild.textContent = capture ? "Recording " : "Activity ";
+  $("band-name").textContent = capture ? "label" : "activity";
   $("heat-seconds").textContent = h.heatmap.seconds;
   $("heat-start").textContent = `−${h.heatmap.seconds} s`;
   $("timeline-minutes").textContent = Math.round(h.timeline_s / 60);
@@ -248,7 +252,7 @@ function onHealth(h) {
   if ("window_fill_percent" in h) row(t, "window fill / resets", `${fmt(h.window_fill_percent, 0, " %")} / ${h.window_resets}`);
   if ("inference_p50_ms" in h) row(t, "inference p50 / p99", `${fmt(h.inference_p50_ms, 2, " ms")} / ${fmt(h.inference_p99_ms, 2, " ms")}`);
   const broker = h.broker_connected;
-  row(t, "MQTT broker", broker === null || broker === undefined ? "off" : broker ? "connected" : "not connected", broker === false ? "bad" : broker ? "ok" : "");
+  if ("broker_connected" in h) row(t, "MQTT broker", broker === null || broker === undefined ? "off" : broker ? "connected" : "not connected", broker === false ? "bad" : broker ? "ok" : "");
   if ("publish_queue_depth" in h) row(t, "MQTT queue / dropped / delivered", `${h.publish_queue_depth} / ${h.publish_dropped} / ${h.publish_delivered}`);
   if ("web_clients" in h) row(t, "web pages / dropped messages", `${h.web_clients} / ${h.web_dropped}`);
   if (h.commands) row(t, "commands", Object.entries(h.commands).map(([k, v]) => `${k} ${v}`).join(", "));
@@ -283,8 +287,13 @@ function updateDrift() {
 }
 
 function onLabel(l) {
+  const t = now();
   $("capture-label").hidden = false;
   $("label").textContent = l.paused ? `${l.label} (paused)` : l.label;
+  $("label-detail").textContent = [`${l.packets} packets`, l.marks ? `${l.marks} marks` : null, l.protocol].filter(Boolean).join(" · ");
+  const item = { t, activity: l.paused ? null : l.label, step: 1 };
+  S.band.push(item);
+  S.timeline.push(item);
 }
 
 function onTimeline(tl) {
