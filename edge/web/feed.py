@@ -3,7 +3,7 @@
 The loop thread (the daemon's, or the capture's) calls `packets`, `message` and `card`. Each
 call is cheap and never blocks: `packets` keeps every `decimation`-th packet, takes the 52
 L-LTF amplitudes of only those (the one feature implementation, csi_edge.features) and
-quantises them to uint8 before anything crosses to the other thread; every hand-off is one
+quantises them to uint8 dB steps before anything crosses to the other thread; every hand-off is one
 append to a bounded deque (atomic in CPython, no lock). The server thread takes what has
 arrived with `drain()` every push interval. If the server thread stalls, the oldest items
 go first and are counted (`handoff_dropped`).
@@ -20,7 +20,10 @@ import numpy as np
 from csi_edge.features import amplitude
 from csi_edge.frames import FrameBatch
 
-HEATMAP_SCALE = 1.4  # uint8 value = round(amplitude x 1.4); the largest L-LTF amplitude (181) -> 253
+# uint8 value = round(HEATMAP_SCALE x 20 log10(amplitude)): 0.18 dB steps from 0 dB (amplitude 1) to
+# 45 dB (181, the largest an int8 pair can hold). Typical amplitudes (5..30) get 70+ levels; a
+# linear uint8 would give them 15.
+HEATMAP_SCALE = 5.6
 MAX_ROW_BATCHES = 2048  # decimated batches waiting for the server thread (about 20 s at 100 batches/s)
 MAX_MESSAGES = 1024  # state / health / card / label messages waiting for the server thread
 
@@ -30,7 +33,7 @@ class Rows:
     """Decimated heatmap rows of one decoded batch."""
 
     arrival: float  # host monotonic time the batch arrived
-    values: np.ndarray  # uint8 (N, 52): amplitude x HEATMAP_SCALE, rounded and clipped
+    values: np.ndarray  # uint8 (N, 52): amplitude in dB x HEATMAP_SCALE, rounded and clipped
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,9 @@ class Message:
 
 
 def quantise(amplitudes: np.ndarray) -> np.ndarray:
-    """float amplitudes -> uint8 (x HEATMAP_SCALE, rounded, clipped to 0..255)."""
-    return np.clip(np.rint(amplitudes * HEATMAP_SCALE), 0, 255).astype(np.uint8)
+    """float amplitudes -> uint8 dB steps (see HEATMAP_SCALE); below 1 (0 dB) -> 0."""
+    db = 20.0 * np.log10(np.maximum(amplitudes, 1.0))
+    return np.clip(np.rint(db * HEATMAP_SCALE), 0, 255).astype(np.uint8)
 
 
 class Feed:

@@ -16,7 +16,7 @@ label, timeline and live; binary heatmap frames (`encode_rows`):
     2      2     subcarriers S (uint16 LE, 52)
     4      2     rows N (uint16 LE)
     6      2     reserved (0)
-    8      4     scale (float32 LE): amplitude = value / scale
+    8      4     scale (float32 LE), steps per dB: amplitude = 10 ** (value / scale / 20)
     12     2N    age of each row when the frame was built, ms (uint16 LE, oldest first)
     12+2N  N*S   the rows, uint8, subcarrier -26 .. -1, +1 .. +26
 """
@@ -41,7 +41,7 @@ FRAME_HEADER = struct.Struct("<BBHHHf")
 FRAME_KIND = 0x48
 FRAME_VERSION = 1
 MAX_FRAME_ROWS = 4096
-RATE_WINDOW_S = 5.0  # the live packet rate is averaged over this long
+RATE_WINDOW_S = 2.0  # the live packet rate is averaged over this long
 MAX_SPREAD_S = 0.5  # rows of one batch are spread over at most this long before its arrival
 
 

@@ -7,13 +7,14 @@ const now = () => performance.now() / 1000;
 const STALE_S = 2.0;          // no packet for this long: "stream stopped"
 const TRAIL_S = 5.0;          // position trail length
 const BOARD_KEYS = ["captured", "sent", "dropped_queue", "dropped_write", "seq_gaps", "tx_send_errors"];
+const BOARD_LOSSES = ["dropped_queue", "dropped_write", "tx_send_errors"];  // the board lost packets itself
 const DISPLAY_LAG_S = 0.25;   // draw "now" this far back: rows arrive in 0.1 s pushes
 const LOCK = { 0: "off", 1: "collecting", 2: "locked", 3: "skipped (AGC too low)", "-1": "unknown" };
 
 const S = {
   ws: null, bootId: null, hello: null, card: null, classes: [], health: null, connected: false,
   rows: [], band: [], timeline: [], trail: [], range: null, rangeAt: 0, streamStopped: null,
-  retry: 0, timer: null, lastTimelineAt: 0, area: null,
+  retry: 0, timer: null, lastTimelineAt: 0,
 };
 
 // -- events and banners ------------------------------------------------------------------------
@@ -69,6 +70,7 @@ async function connect() {
     if (S.connected) logEvent("disconnected from the daemon", "bad");
     setConn("disconnected");
     $("stream").textContent = "unknown"; $("stream").className = "badge";
+    $("rate").textContent = "–"; $("packets").textContent = "";
     retryLater();
   };
 }
@@ -242,7 +244,7 @@ function onHealth(h) {
   if (h.board) {
     const b = h.board;
     const shown = BOARD_KEYS.filter((k) => typeof b[k] === "number").map((k) => `${k.replaceAll("_", " ")} ${b[k]}`);
-    row(t, "board counters", shown.join(", "), BOARD_KEYS.slice(2).some((k) => b[k] > 0) ? "warn" : "");
+    row(t, "board counters", shown.join(", "), BOARD_LOSSES.some((k) => b[k] > 0) ? "warn" : "");
   }
   row(t, "reordered / TX restarts", `${h.packets_reordered} / ${h.seq_restarts}`);
   row(t, "RSSI / noise floor", `${fmt(h.rssi_dBm, 1, " dBm")} / ${fmt(h.noise_floor_dBm, 1, " dBm")}`);
@@ -322,7 +324,10 @@ function onFrame(buf) {
   const s = dv.getUint16(2, true), n = dv.getUint16(4, true);
   const ages = new Uint16Array(buf, 12, n);
   const t = now();
-  for (let i = 0; i < n; i++) S.rows.push({ t: t - ages[i] / 1000, values: new Uint8Array(buf, 12 + 2 * n + i * s, s) });
+  for (let i = 0; i < n; i++) {  // times never go back (frames arrive with a little jitter)
+    const last = S.rows.length ? S.rows[S.rows.length - 1].t : -Infinity;
+    S.rows.push({ t: Math.max(last, t - ages[i] / 1000), values: new Uint8Array(buf, 12 + 2 * n + i * s, s) });
+  }
 }
 
 // -- painting -------------------------------------------------------------------------------------
@@ -337,15 +342,15 @@ function paint() {
     S.range = valueRange(S.rows) || S.range;
     S.rangeAt = t;
     if (S.range && S.hello) {
-      $("amp-hi").textContent = (S.range.hi / S.hello.heatmap.scale).toFixed(0);
-      $("amp-lo").textContent = (S.range.lo / S.hello.heatmap.scale).toFixed(0);
+      $("amp-hi").textContent = `${(S.range.hi / S.hello.heatmap.scale).toFixed(1)} dB`;
+      $("amp-lo").textContent = `${(S.range.lo / S.hello.heatmap.scale).toFixed(1)} dB`;
     }
   }
   drawHeatmap($("heatmap"), S.rows, t, span, S.range);
   drawSegments($("band"), S.band, t, span, S.classes);
   drawSegments($("timeline"), S.timeline, t, tspan, S.classes);
   const head = S.card && (S.card.heads || []).find((h) => h.name === "position");
-  drawTopView($("topview"), S.trail, head && head.baseline);
+  drawTopView($("topview"), S.trail, head && head.baseline, $("position-text").textContent);
 }
 
 function paintLoop() {

@@ -110,10 +110,10 @@ function extent(points, baseline) {
 }
 
 // Top view: metre grid, the trail (oldest faint), the newest position as a dot.
-export function drawTopView(canvas, trail, baseline, area) {
+export function drawTopView(canvas, trail, baseline, note) {
   const ctx = canvas.getContext("2d");
   const w = canvas.width, h = canvas.height, pad = 18;
-  const e = area || extent(trail, baseline);
+  const e = extent(trail, baseline);
   const px = (x) => pad + ((x - e.x0) / e.size) * (w - 2 * pad);
   const py = (y) => h - pad - ((y - e.y0) / e.size) * (h - 2 * pad);
   ctx.clearRect(0, 0, w, h);
@@ -133,6 +133,11 @@ export function drawTopView(canvas, trail, baseline, area) {
     const p = trail[trail.length - 1];
     ctx.fillStyle = "#38bdf8";
     ctx.beginPath(); ctx.arc(px(p.x), py(p.y), 7, 0, 2 * Math.PI); ctx.fill();
+  } else if (note) {  // say why there is no dot, on the plot itself
+    const lines = note.split(": ");
+    ctx.fillStyle = "rgba(12, 15, 19, 0.85)"; ctx.fillRect(pad, h / 2 - 22, w - 2 * pad, 16 * lines.length + 12);
+    ctx.fillStyle = "#cbd5e1"; ctx.font = "12px sans-serif"; ctx.textAlign = "center";
+    lines.forEach((line, i) => ctx.fillText(line, w / 2, h / 2 - 4 + 16 * i));
+    ctx.textAlign = "start";
   }
-  return e;
 }

@@ -59,6 +59,12 @@ def test_feed_keeps_every_nth_packet_however_the_stream_is_batched(real_frames, 
     np.testing.assert_array_equal(kept, quantise(amp[valid]))
     assert feed.packets_total == 300 and feed.last_packet == float(len(chunks) - 1)
     assert kept.dtype == np.uint8 and kept.shape[1] == 52 and 0 < kept.max() < 255  # real amplitudes fit the scale
+    assert len(np.unique(kept)) > 40  # and keep their detail (a linear uint8 would give them about 15 levels)
+
+
+def test_heatmap_values_are_dB_steps():
+    q = quantise(np.array([0.2, 1.0, 10.0, 100.0, 181.02], dtype=np.float32))
+    assert q.tolist() == [0, 0, round(20 * HEATMAP_SCALE), round(40 * HEATMAP_SCALE), 253]
 
 
 def test_handoff_is_bounded_and_counts_what_it_loses():
