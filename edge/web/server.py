@@ -39,6 +39,7 @@ STATIC = Path(__file__).with_name("static")
 PUSH_INTERVAL_S = 0.1  # new heatmap rows and messages go out this often
 LIVE_INTERVAL_S = 1.0
 LOGIN_FAIL_DELAY_S = 0.5  # a wrong token answers this much later (slows guessing)
+SHUTDOWN_S = 1.0  # at stop, pages get this long to acknowledge the close
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -102,7 +103,7 @@ class WebServer:
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
-        runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(self._app(), access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_S)
         await runner.setup()
         try:
             await web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context, reuse_address=True).start()
@@ -116,8 +117,10 @@ class WebServer:
         pump = asyncio.ensure_future(self._pump())
         await self._stop.wait()
         pump.cancel()
-        for ws in list(self._sockets):
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"csi-edge stopping")
+        bye = b"csi-edge stopping"
+        closing = [asyncio.ensure_future(ws.close(code=WSCloseCode.GOING_AWAY, message=bye)) for ws in self._sockets]
+        if closing:  # pages answer the close at once; a stalled one is not waited for
+            await asyncio.wait(closing, timeout=SHUTDOWN_S)
         await runner.cleanup()
 
     async def _pump(self) -> None:

@@ -192,3 +192,48 @@ def test_capture_serves_the_page_with_the_current_label(browser, tmp_path, shots
         proc.terminate()
         assert proc.wait(30) == 0
     assert (tmp_path / "session" / "manifest.json").exists()
+
+
+def test_drift_novelty_position_and_the_recalibrate_button(browser, shots):
+    """What the daemon adds when it has them (drift, recalibration, novelty, positions), fed to
+    the real server by hand, and the one control action travelling from a click to the queue."""
+    from csi_edge.commands import Commands
+    from csi_edge.config import load_config
+    from csi_edge.model.card import load_card
+    from csi_edge.model.runtime import default_model_path
+    from csi_edge.results import StateFields
+    from csi_edge.web.publisher import WebPublisher
+
+    port = free_port()
+    pub = WebPublisher(load_config(None, {"web.enabled": True, "web.port": port, "web.token": TOKEN}).web, "lab")
+    commands = Commands()
+    asked: list[str] = []
+    commands.register("recalibrate", asked.append)
+    pub.accept_commands(commands)
+    pub.start()
+    try:
+        page = Page(browser, f"http://127.0.0.1:{port}/#token={TOKEN}")  # the token once, from the address; then the messages
+        page.wait(lambda: page.text("conn") == "connected", "connected with the token from the address")
+        card, _ = load_card(default_model_path())
+        pub.model_changed(StateFields(card.model_id, card.classes, True, card))
+        probabilities = dict.fromkeys(card.classes, 1 / len(card.classes))
+        for i in range(1, 21):  # a walk across the room, then not like any trained activity
+            pub.state({"time": "2026-11-22T03:04:05.123Z", "seq": i, "node": "lab", "model": card.model_id,
+                       "activity": "unknown" if i > 15 else "walking", "probabilities": probabilities, "confidence": 0.25,
+                       "presence": True, "position": {"x": 1.0 + 0.1 * i, "y": 2.0 + 0.05 * i, "z": 0.9},
+                       "novelty": 0.93, "packet_seq": 100 * i, "latency_ms": 2.5})  # fmt: skip
+        pub.health({"time": "2026-11-22T03:04:06.000Z", "node": "lab", "source": {"name": "sim", "connected": True},
+                    "packet_rate_Hz": 99.9, "packets_received": 5000, "packets_lost": 3, "loss_percent": 0.06,
+                    "decode_errors": {"crc": 2}, "broker_connected": True, "drift": 0.42, "recalibrate": True})  # fmt: skip
+        page.wait(lambda: page.text("activity").lower() == "unknown" and "0.93" in page.text("novelty"), "the novelty state")
+        page.wait(lambda: page.text("position-text") == "x 3.00 m, y 3.00 m, z 0.90 m", "the position")
+        page.wait(lambda: "0.420" in page.text("drift") and "recalibration recommended" in page.text("drift"), "the drift")
+        assert "crc" in page.text("errors") and "#token" not in browser.current_url
+        page.wait(lambda: page.shown("recalibrate"), "the recalibrate button")
+        page.screenshot(shots / "web_drift.png")
+        browser.find_element("id", "recalibrate").click()
+        page.wait(lambda: page.text("recalibrate-result") == "requested", "the request accepted")
+        assert commands.run_pending() == 1 and asked == ["web"]  # on the daemon's queue, from the web
+        assert page.errors() == []
+    finally:
+        pub.stop(0)

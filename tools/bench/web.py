@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -80,8 +81,14 @@ class Daemon:
             raise CsiEdgeError(f"bench web: the daemon did not start: {' | '.join(self.log[-3:])}")
 
     def health(self) -> dict:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=5) as r:
-            return json.loads(r.read())
+        """The latest health report ({} before the first)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=5) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code == 503:
+                return {}
+            raise
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -167,8 +174,10 @@ def measure(recording: Path, mode: str, args) -> dict:
         c1, t1 = cpu_seconds(daemon.proc.pid), time.monotonic()
         out = {"mode": mode, "cpu_percent": round(100 * (c1 - c0) / (t1 - t0), 2)}
         if pages is not None:
+            health = daemon.health()
             out["page_kB_per_s"] = round((pages.bytes - b0) / (t1 - t0) / 1000 / args.pages, 2) if pages.bytes else None
-            out["web_dropped"] = daemon.health().get("web_dropped")
+            out["web_dropped"] = health.get("web_dropped")
+            out["packet_rate_Hz"] = health.get("packet_rate_Hz")  # the daemon really ran at 100 Hz
         return out
     finally:
         if pages is not None:
@@ -231,6 +240,7 @@ def run(args) -> int:
         "web_cost_percent": round(medians["pages"] - medians["off"], 2),
         "web_idle_cost_percent": round(medians["idle"] - medians["off"], 2),
         "page_kB_per_s": paged[-1].get("page_kB_per_s"), "web_dropped": max(r.get("web_dropped") or 0 for r in paged),
+        "packet_rate_Hz": paged[-1].get("packet_rate_Hz"),
         "pages": args.pages, "client": args.client, "seconds": args.seconds, "repeats": args.repeats,
         "cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], "runs": runs,
     }  # fmt: skip

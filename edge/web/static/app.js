@@ -240,23 +240,23 @@ function onHealth(h) {
   const src = h.source || {};
   row(t, "source", `${src.name || "–"} (${src.connected === false ? "disconnected" : "connected"}; lost ${src.losses ?? 0}×, reconnected ${src.reconnects ?? 0}×)`, src.connected === false ? "bad" : "");
   row(t, "packet rate", fmt(h.packet_rate_Hz, 1, " Hz"));
-  row(t, "packets received / lost", `${h.packets_received} / ${h.packets_lost} (${fmt(h.loss_percent, 2, " %")})`, h.loss_percent > 5 ? "warn" : "");
+  row(t, "packets received / lost", `${fmt(h.packets_received, 0)} / ${fmt(h.packets_lost, 0)} (${fmt(h.loss_percent, 2, " %")})`, h.loss_percent > 5 ? "warn" : "");
   if (h.board) {
     const b = h.board;
     const shown = BOARD_KEYS.filter((k) => typeof b[k] === "number").map((k) => `${k.replaceAll("_", " ")} ${b[k]}`);
     row(t, "board counters", shown.join(", "), BOARD_LOSSES.some((k) => b[k] > 0) ? "warn" : "");
   }
-  row(t, "reordered / TX restarts", `${h.packets_reordered} / ${h.seq_restarts}`);
-  row(t, "RSSI / noise floor", `${fmt(h.rssi_dBm, 1, " dBm")} / ${fmt(h.noise_floor_dBm, 1, " dBm")}`);
-  row(t, "AGC / FFT gain", `${fmt(h.agc_gain, 0)} / ${fmt(h.fft_gain, 0)}`);
-  row(t, "gain lock", LOCK[h.gain_lock] ?? h.gain_lock, h.gain_lock === 2 ? "ok" : "");
+  if ("packets_reordered" in h) row(t, "reordered / TX restarts", `${fmt(h.packets_reordered, 0)} / ${fmt(h.seq_restarts, 0)}`);
+  if ("rssi_dBm" in h) row(t, "RSSI / noise floor", `${fmt(h.rssi_dBm, 1, " dBm")} / ${fmt(h.noise_floor_dBm, 1, " dBm")}`);
+  if ("agc_gain" in h) row(t, "AGC / FFT gain", `${fmt(h.agc_gain, 0)} / ${fmt(h.fft_gain, 0)}`);
+  if ("gain_lock" in h) row(t, "gain lock", LOCK[h.gain_lock] ?? h.gain_lock, h.gain_lock === 2 ? "ok" : "");
   if (h.firmware) row(t, "receiver firmware", h.firmware);
-  if ("window_fill_percent" in h) row(t, "window fill / resets", `${fmt(h.window_fill_percent, 0, " %")} / ${h.window_resets}`);
+  if ("window_fill_percent" in h) row(t, "window fill / resets", `${fmt(h.window_fill_percent, 0, " %")} / ${fmt(h.window_resets, 0)}`);
   if ("inference_p50_ms" in h) row(t, "inference p50 / p99", `${fmt(h.inference_p50_ms, 2, " ms")} / ${fmt(h.inference_p99_ms, 2, " ms")}`);
   const broker = h.broker_connected;
   if ("broker_connected" in h) row(t, "MQTT broker", broker === null || broker === undefined ? "off" : broker ? "connected" : "not connected", broker === false ? "bad" : broker ? "ok" : "");
-  if ("publish_queue_depth" in h) row(t, "MQTT queue / dropped / delivered", `${h.publish_queue_depth} / ${h.publish_dropped} / ${h.publish_delivered}`);
-  if ("web_clients" in h) row(t, "web pages / dropped messages", `${h.web_clients} / ${h.web_dropped}`);
+  if ("publish_queue_depth" in h) row(t, "MQTT queue / dropped / delivered", `${fmt(h.publish_queue_depth, 0)} / ${fmt(h.publish_dropped, 0)} / ${fmt(h.publish_delivered, 0)}`);
+  if ("web_clients" in h) row(t, "web pages / dropped messages", `${fmt(h.web_clients, 0)} / ${fmt(h.web_dropped, 0)}`);
   if (h.commands) row(t, "commands", Object.entries(h.commands).map(([k, v]) => `${k} ${v}`).join(", "));
   const e = $("errors");
   e.innerHTML = "";
