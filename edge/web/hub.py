@@ -17,8 +17,9 @@ label, timeline and live; binary heatmap frames (`encode_rows`):
     4      2     rows N (uint16 LE)
     6      2     reserved (0)
     8      4     scale (float32 LE), steps per dB: amplitude = 10 ** (value / scale / 20)
-    12     2N    age of each row when the frame was built, ms (uint16 LE, oldest first)
-    12+2N  N*S   the rows, uint8, subcarrier -26 .. -1, +1 .. +26
+    12     8     when the frame was built, host monotonic seconds (float64 LE)
+    20     2N    age of each row then, ms (uint16 LE, oldest first)
+    20+2N  N*S   the rows, uint8, subcarrier -26 .. -1, +1 .. +26
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from csi_edge import __version__
 from csi_edge.timefmt import utc_iso
 from csi_edge.web.feed import HEATMAP_SCALE, Feed, Message, Rows
 
-FRAME_HEADER = struct.Struct("<BBHHHf")
+FRAME_HEADER = struct.Struct("<BBHHHfd")
 FRAME_KIND = 0x48
 FRAME_VERSION = 1
 MAX_FRAME_ROWS = 4096
@@ -93,7 +94,7 @@ def _no_nan(value):
 def encode_rows(times: np.ndarray, rows: np.ndarray, now: float) -> bytes:
     """One binary heatmap frame (layout in the module docstring); `times` host monotonic."""
     ages = np.clip(np.rint((now - times) * 1000.0), 0, 65535).astype("<u2")
-    header = FRAME_HEADER.pack(FRAME_KIND, FRAME_VERSION, rows.shape[1], len(rows), 0, HEATMAP_SCALE)
+    header = FRAME_HEADER.pack(FRAME_KIND, FRAME_VERSION, rows.shape[1], len(rows), 0, HEATMAP_SCALE, now)
     return header + ages.tobytes() + np.ascontiguousarray(rows, dtype=np.uint8).tobytes()
 
 

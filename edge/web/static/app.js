@@ -14,7 +14,7 @@ const LOCK = { 0: "off", 1: "collecting", 2: "locked", 3: "skipped (AGC too low)
 const S = {
   ws: null, bootId: null, hello: null, card: null, classes: [], health: null, connected: false,
   rows: [], band: [], timeline: [], trail: [], range: null, rangeAt: 0, streamStopped: null,
-  retry: 0, timer: null, lastTimelineAt: 0,
+  retry: 0, timer: null, lastTimelineAt: 0, clockOffset: null,
 };
 
 // -- events and banners ------------------------------------------------------------------------
@@ -112,7 +112,7 @@ function onHello(h) {
   else logEvent(`connected to ${h.mode === "capture" ? "the capture" : "the daemon"} on ${h.node}`, "ok");
   S.bootId = h.boot_id;
   S.hello = h;
-  S.rows = []; S.band = []; S.trail = [];
+  S.rows = []; S.band = []; S.trail = []; S.clockOffset = null;
   $("node").textContent = h.node;
   const capture = h.mode === "capture";  // a capture has no model: the signal, the link and the label
   $("mode").hidden = !capture;
@@ -318,15 +318,18 @@ function onLive(l) {
   banner();
 }
 
+// Rows are placed on the server's clock, mapped to the page's by the smallest delay seen so far
+// (it creeps up slowly, so a clock drift or a one-off fast frame does not stick): frames that
+// arrive late do not leave dark stripes.
 function onFrame(buf) {
   const dv = new DataView(buf);
   if (dv.getUint8(0) !== 0x48 || dv.getUint8(1) !== 1) return;
-  const s = dv.getUint16(2, true), n = dv.getUint16(4, true);
-  const ages = new Uint16Array(buf, 12, n);
-  const t = now();
-  for (let i = 0; i < n; i++) {  // times never go back (frames arrive with a little jitter)
-    const last = S.rows.length ? S.rows[S.rows.length - 1].t : -Infinity;
-    S.rows.push({ t: Math.max(last, t - ages[i] / 1000), values: new Uint8Array(buf, 12 + 2 * n + i * s, s) });
+  const s = dv.getUint16(2, true), n = dv.getUint16(4, true), sent = dv.getFloat64(12, true);
+  const ages = new Uint16Array(buf, 20, n);
+  const offset = now() - sent;
+  S.clockOffset = S.clockOffset === null ? offset : Math.min(offset, S.clockOffset + 0.001);
+  for (let i = 0; i < n; i++) {
+    S.rows.push({ t: sent + S.clockOffset - ages[i] / 1000, values: new Uint8Array(buf, 20 + 2 * n + i * s, s) });
   }
 }
 

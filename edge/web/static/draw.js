@@ -48,6 +48,8 @@ export function valueRange(rows) {
 }
 
 // Heatmap: x = time (last `span` s, now at the right), y = subcarrier (+26 at the top).
+const MAX_ROW_S = 0.25;  // a row fills the time to the next one, up to this: a longer gap stays dark
+
 export function drawHeatmap(canvas, rows, now, span, range) {
   const ctx = canvas.getContext("2d");
   const w = canvas.width, s = 52;
@@ -62,7 +64,7 @@ export function drawHeatmap(canvas, rows, now, span, range) {
     for (let r = 0; r < rows.length; r++) {
       const x0 = Math.floor(w - ((now - rows[r].t) / span) * w);
       const x1 = r + 1 < rows.length ? Math.floor(w - ((now - rows[r + 1].t) / span) * w) : x0 + 1;
-      const a = Math.max(0, x0), b = Math.min(w, Math.max(x1, x0 + 1), x0 + 8);  // a gap stays dark
+      const a = Math.max(0, x0), b = Math.min(w, Math.max(x1, x0 + 1), x0 + Math.ceil((MAX_ROW_S / span) * w));
       if (b <= a) continue;
       const v = rows[r].values;
       for (let k = 0; k < s; k++) {

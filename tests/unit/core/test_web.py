@@ -38,7 +38,7 @@ def real_frames() -> FrameBatch:
 
 def decode_frame(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """The page's parser, in Python: (ages in ms, rows uint8 (N, S))."""
-    kind, version, s, n, _, scale = FRAME_HEADER.unpack_from(data)
+    kind, version, s, n, _, scale, _sent = FRAME_HEADER.unpack_from(data)
     assert (kind, version, scale) == (0x48, 1, pytest.approx(HEATMAP_SCALE))
     ages = np.frombuffer(data, "<u2", n, FRAME_HEADER.size)
     rows = np.frombuffer(data, np.uint8, n * s, FRAME_HEADER.size + 2 * n).reshape(n, s)
@@ -78,9 +78,10 @@ def test_handoff_is_bounded_and_counts_what_it_loses():
 
 def test_binary_frame_round_trip():
     rows = np.arange(3 * 52, dtype=np.uint8).reshape(3, 52)
-    ages, back = decode_frame(encode_rows(np.array([9.0, 9.5, 9.9]), rows, now=10.0))
+    frame = encode_rows(np.array([9.0, 9.5, 9.9]), rows, now=10.0)
+    ages, back = decode_frame(frame)
     np.testing.assert_array_equal(back, rows)
-    assert ages.tolist() == [1000, 500, 100]
+    assert ages.tolist() == [1000, 500, 100] and FRAME_HEADER.unpack_from(frame)[-1] == 10.0
 
 
 def settings(**kw) -> HubSettings:
