@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -108,7 +109,8 @@ class WebServer:
         try:
             await web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context, reuse_address=True).start()
         except OSError as exc:
-            self._start_error = f"web view: cannot listen on {self.host}:{self.port} ({exc.strerror or exc})"
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            self._start_error = f"web view: cannot listen on {self.host}:{self.port} ({reason})"
             await runner.cleanup()
             self._started.set()
             return

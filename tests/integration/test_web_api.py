@@ -139,7 +139,7 @@ def test_a_busy_port_is_one_clear_error(serve):
     first, base = serve()
     port = int(base.rsplit(":", 1)[1])
     cfg = load_config(None, {"web.enabled": True, "web.port": port})
-    with pytest.raises(CsiEdgeError, match=rf"web view: cannot listen on 127.0.0.1:{port} \(.*in use"):
+    with pytest.raises(CsiEdgeError, match=rf"web view: cannot listen on 127.0.0.1:{port} \(Address already in use\)"):
         WebPublisher(cfg.web, "n").start()
 
 
