@@ -155,7 +155,7 @@ def stalled_websocket(port: int) -> socket.socket:
 
 
 def test_a_stalled_page_loses_messages_counted_while_another_page_gets_the_newest(serve):
-    pub, base = serve(client_queue=8)
+    pub, base = serve(client_queue=16)
     port = int(base.rsplit(":", 1)[1])
     stalled = stalled_websocket(port)
     wait_until(lambda: pub.status()["web_clients"] == 1, what="the stalled page to be counted")

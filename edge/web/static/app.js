@@ -88,12 +88,15 @@ function showLogin() {
 }
 
 async function login(token) {
-  const r = await fetch("/api/login", {
-    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token }),
-  });
+  let r;
+  try {
+    r = await fetch("/api/login", {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token }),
+    });
+  } catch (e) { showLogin(); $("login-error").textContent = "the daemon does not answer"; return; }
   if (r.status === 204) { $("login").hidden = true; $("login-error").textContent = ""; connect(); }
-  else $("login-error").textContent = r.status === 401 ? "wrong token" : `error ${r.status}`;
+  else { showLogin(); $("login-error").textContent = r.status === 401 ? "wrong token" : `error ${r.status}`; }
 }
 
 // -- messages -----------------------------------------------------------------------------------
