@@ -153,6 +153,28 @@ class CaptureConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The live web view (`csi-edge run --web HOST:PORT`, docs/web.md)."""
+
+    enabled: bool = key(False, "serve the live web view (read-only page; recalibration only with the token)")
+    host: str = key("127.0.0.1", "address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface)")
+    port: int = key(8080, "TCP port of the web view", lo=1, hi=65535)
+    token: str = key("", "access token: when set, every /api and /ws request must carry it (empty: read-only view for anyone "
+                     "who can reach the port, and no control actions)", secret=True)
+    token_file: str = key("", "file whose first line is the access token (instead of `token`)")
+    tls: bool = key(False, "serve HTTPS (needs cert_file and key_file)")
+    cert_file: str = key("", "server certificate (PEM) for TLS")
+    key_file: str = key("", "server private key (PEM) for TLS")
+    ca_file: str = key("", "CA certificate (PEM): when set, browsers must present a client certificate it signed")
+    heatmap_decimation: int = key(4, "send every Nth packet's amplitudes to the heatmap (4: 25 rows/s at 100 Hz)", lo=1, hi=1000)
+    heatmap_s: float = key(10.0, "seconds of heatmap a page receives when it connects", lo=1.0, hi=120.0)
+    timeline_s: float = key(600.0, "seconds of activity timeline a page receives when it connects", lo=10.0, hi=86400.0)
+    client_queue: int = key(256, "messages queued per browser; a slow browser loses the oldest ones (counted in web_dropped)",
+                            lo=16, hi=100_000)
+    max_clients: int = key(8, "browsers connected at once (more are refused with 503)", lo=1, hi=1000)
+
+
+@dataclass(frozen=True)
 class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     sim: SimConfig = field(default_factory=SimConfig)
@@ -163,6 +185,7 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     origin: str = "defaults"  # where the file layer came from (for messages)
 
 
@@ -334,7 +357,33 @@ def _cross_checks(v: dict, where: str) -> list[str]:
         errors.append(f"{where}: [mqtt] ca_file/cert_file need tls = true")
     if v["mqtt"]["password"] and not v["mqtt"]["username"]:
         errors.append(f"{where}: [mqtt] password needs a username")
+    errors += _web_checks(v["web"], where)
     return errors
+
+
+def _web_checks(web: dict, where: str) -> list[str]:
+    errors = []
+    if web["token"] and web["token_file"]:
+        errors.append(f"{where}: [web] token and token_file are exclusive (give one)")
+    if web["tls"] and not (web["cert_file"] and web["key_file"]):
+        errors.append(f"{where}: [web] tls = true needs cert_file and key_file")
+    if (web["cert_file"] or web["key_file"] or web["ca_file"]) and not web["tls"]:
+        errors.append(f"{where}: [web] cert_file/key_file/ca_file need tls = true")
+    return errors
+
+
+def parse_listen(text: str, flag: str = "--web") -> dict:
+    """`HOST:PORT`, `[IPv6]:PORT` or `PORT` -> {"web.enabled": True, "web.host": ..., "web.port": ...}."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        host, port_text = "", text
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ConfigError(f"{flag} {text!r}: expected HOST:PORT with a port 1..65535, e.g. {flag} 127.0.0.1:8080")
+    out: dict = {"web.enabled": True, "web.port": int(port_text)}
+    if host:
+        out["web.host"] = host
+    return out
 
 
 def parse_mqtt_url(url: str) -> dict:
@@ -393,7 +442,7 @@ def markdown() -> str:
         "One TOML file (`/etc/csi-edge/config.toml` when installed; `--config FILE` to choose another).",
         "Every key can be overridden on the command line with `--set section.key=value` (values are read",
         "as TOML: `--set mqtt.port=1884`, `--set capture.classes='[\"empty\",\"walking\"]'`), and some",
-        "have explicit flags (`csi-edge run --source --mqtt --node --model --jsonl`). Precedence:",
+        "have explicit flags (`csi-edge run --source --mqtt --node --model --jsonl --web`). Precedence:",
         "defaults < file < command line. Unknown sections and keys are errors (with a did-you-mean);",
         "every bad value is reported as `FILE: [section] key must be ... (got ...)`.",
         "`csi-edge run --check-config` validates the configuration (and the model) and exits.",

@@ -5,8 +5,9 @@
     start:  model (checked, warmed up) -> the links (one source + pipeline each; one link
             today) -> publishers (MQTT connects in the background) -> open the sources (a
             serial port that is away is retried, not fatal) -> signal handlers
-    loop:   each link: read (bounded wait) -> pipeline -> results -> publish -> pump the
-            MQTT queue -> health every interval -> READY=1 once frames flow -> WATCHDOG=1
+    loop:   each link: read (bounded wait) -> pipeline -> packets to the publishers that show
+            them (web view) -> results -> publish -> pump the MQTT queue -> health every
+            interval -> READY=1 (and a first health report) once frames flow -> WATCHDOG=1
             -> SIGHUP reload
     stop:   SIGTERM/SIGINT/--seconds/every source ended -> flush the queue within a bound ->
             `offline` -> close the sources
@@ -111,7 +112,10 @@ class Daemon:
             self.commands.run_pending()
             for link in self.links:
                 if not link.ended:
-                    self._publish(link.step(timeout))
+                    results = link.step(timeout)
+                    if len(link.pipeline.decoded_frames):
+                        self.publishers.packets(link.pipeline.decoded_frames, time.monotonic())
+                    self._publish(results)
             if all(link.ended for link in self.links):
                 self.exit_reason = "end of source"
                 break
@@ -119,6 +123,7 @@ class Daemon:
             if not self.notifier.ready_sent and any(link.pipeline.frames for link in self.links):
                 self.notifier.ready(f"processing {self.cfg.source.spec}")
                 event(log, "ready", frames=sum(link.pipeline.frames for link in self.links))
+                self._health(now - start)  # the first report as soon as frames flow, then every interval
             if clock.due(now):
                 self._health(now - start)
             self.notifier.watchdog(now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from csi_edge.config import describe_keys, load_config, parse_mqtt_url, to_toml
+from csi_edge.config import describe_keys, load_config, parse_listen, parse_mqtt_url, to_toml
 from csi_edge.source.base import SOURCES
 
 EXAMPLES = """examples:
@@ -13,6 +13,7 @@ EXAMPLES = """examples:
   csi-edge run --source serial:/dev/csi-edge-rx --config /etc/csi-edge/config.toml
   csi-edge run --source serial:usb:303a:1001 --jsonl - --set mqtt.enabled=false
   csi-edge run --source replay:session-01/ --jsonl results.jsonl --seconds 60
+  csi-edge run --source sim --no-mqtt --web 127.0.0.1:8080   (then open http://127.0.0.1:8080/)
   csi-edge run --config config.toml --check-config
 """
 
@@ -34,6 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
     p.add_argument("--model", metavar="PATH", help="model package NAME(.onnx/.json) ([model] path)")
     p.add_argument("--jsonl", metavar="PATH", help="also write results as JSON lines; - for stdout ([publish] jsonl)")
+    p.add_argument("--web", metavar="HOST:PORT", help="serve the live web view there, e.g. 127.0.0.1:8080 ([web] enabled/host/port)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any configuration key")
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (bounded runs, tests)")
     p.add_argument("--check-config", action="store_true", help="validate the configuration and the model, then exit")
@@ -47,6 +49,8 @@ def overrides_from_args(args) -> dict:
         out.update(parse_mqtt_url(args.mqtt))
     if args.no_mqtt:
         out["mqtt.enabled"] = False
+    if args.web:
+        out.update(parse_listen(args.web))
     for flag, key in (("source", "source.spec"), ("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl")):
         value = getattr(args, flag)
         if value is not None:

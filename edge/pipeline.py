@@ -49,6 +49,7 @@ class Pipeline:
         self.frames = 0
         self.last_activity: str | None = None
         self.decoded_meta = _NO_META  # packets the latest feed/finish decoded (for pacing)
+        self.decoded_frames = _EMPTY_FRAMES  # the latest batch decoded (for publishers that show packets)
         self._layouts_ok: set[int] = set()
         self.coalescer = Coalescer(self.decoder)
         self._last_meta: np.ndarray | None = None
@@ -112,10 +113,12 @@ class Pipeline:
     def _process(self, decoded: Decoded | None, arrival: float) -> list[WindowResult]:
         if decoded is None:
             self.decoded_meta = _NO_META
+            self.decoded_frames = _EMPTY_FRAMES
             self.link.update(_EMPTY_FRAMES, arrival)
             return []
         frames = decoded.frames
         self.decoded_meta = frames.meta
+        self.decoded_frames = frames
         self.link.update(frames, arrival, decoded.stats, decoded.hellos)
         self._log_board(decoded)
         if not len(frames):

@@ -9,7 +9,7 @@ whether positions are published), which is what Home Assistant discovery announc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from csi_edge.model.card import ModelCard, publishes_position
 from csi_edge.model.postprocess import Estimate
@@ -33,10 +33,11 @@ class StateFields:
     model_id: str
     classes: tuple[str, ...]
     position: bool  # positions are published (the model has measured position skill)
+    card: ModelCard | None = field(default=None, compare=False, repr=False)  # the whole card (the web view shows it)
 
     @classmethod
     def of(cls, card: ModelCard, position_skill_ratio: float) -> StateFields:
-        return cls(card.model_id, card.classes, publishes_position(card, position_skill_ratio))
+        return cls(card.model_id, card.classes, publishes_position(card, position_skill_ratio), card)
 
 
 def state_payload(result: WindowResult, now: float) -> dict:

@@ -57,7 +57,7 @@ def test_discovery_removes_position_entities_of_a_model_without_position_skill()
 
 
 def test_publishers_are_built_from_the_registry_by_what_the_config_enables(tmp_path):
-    assert set(PUBLISHERS) == {"mqtt", "jsonl"}
+    assert set(PUBLISHERS) == {"mqtt", "jsonl", "web"}
     assert all(publisher_class(kind).kind == kind for kind in PUBLISHERS)
     both = build_publishers(load_config(None, {"publish.jsonl": str(tmp_path / "r.jsonl")}), "n")
     assert [p.kind for p in both.publishers] == ["mqtt", "jsonl"]
