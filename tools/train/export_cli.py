@@ -36,8 +36,8 @@ def main(args) -> int:
     pt = Path(args.checkpoint)
     if not pt.exists():
         raise DataError(f"{pt}: checkpoint not found")
-    model, pipeline, state = load_model(pt, which="last" if args.last else "best")
-    card = dataclasses.replace(pipeline.card, architecture=state["config"]["arch"])
+    model, pipeline, meta = load_model(pt, which="last" if args.last else "best")
+    card = dataclasses.replace(pipeline.card, architecture=meta["config"]["arch"])
     old = pt.with_suffix(".json")
     if old.exists():
         try:

@@ -25,6 +25,7 @@ from csi_edge.errors import DataError
 from csi_edge.model.card import ModelCard
 from csi_edge.model.preprocess import prepare
 from csi_edge.tools.train.augment import Aug, augment
+from csi_edge.tools.train.checkpoint import read_checkpoint, save_checkpoint
 from csi_edge.tools.train.datasets import WindowSet
 from csi_edge.tools.train.nets import JointModel, Reducer, build_net
 
@@ -182,43 +183,40 @@ def train(cfg: TrainConfig, pipeline: Pipeline, train_ws: WindowSet, val_ws: Win
 
 
 def _restore(path: Path, model, opt, sched, rng, result: TrainResult, epochs: int):
-    """Load a NAME.pt written by `_save_checkpoint`; returns (best_val, best_state, next epoch)."""
-    try:
-        state = torch.load(path, weights_only=False)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise DataError(f"{path}: cannot resume from it ({exc})") from None
+    """Continue from a NAME.pt written by `_save_checkpoint`; returns (best_val, best_state, next epoch)."""
+    state, meta = read_checkpoint(path)
     try:
         model.load_state_dict(state["last"])
-    except RuntimeError:
+        opt.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError):
         raise DataError(f"{path}: checkpoint of another architecture or class set; cannot resume") from None
-    opt.load_state_dict(state["optimizer"])
     sched.load_state_dict(state["scheduler"])
     sched.T_max = max(epochs, 1)  # --epochs may have been raised for the resumed run
-    rng.bit_generator.state = state["numpy_rng"]
+    rng.bit_generator.state = meta["numpy_rng"]
     torch.set_rng_state(state["torch_rng"])
-    result.history, result.best_epoch = state["history"], state["best_epoch"]
-    return state["best_val"], state["best"], state["epoch"] + 1
+    result.history, result.best_epoch = meta["history"], meta["best_epoch"]
+    return meta["best_val"], state["best"], meta["epoch"] + 1
 
 
 def _save_checkpoint(path: Path, model, opt, sched, rng, epoch, best_val, best_state, result, cfg, pipeline) -> None:
-    state = {
+    tensors = {
         "last": model.state_dict(),
         "best": best_state,
         "optimizer": opt.state_dict(),
         "scheduler": sched.state_dict(),
-        "numpy_rng": rng.bit_generator.state,
         "torch_rng": torch.get_rng_state(),
+        "reducer": pipeline.reducer,
+    }
+    meta = {
         "epoch": epoch,
         "best_val": best_val,
         "best_epoch": result.best_epoch,
         "history": result.history,
+        "numpy_rng": rng.bit_generator.state,
         "config": cfg.as_dict(),
         "card": dataclasses.asdict(pipeline.card),
-        "reducer": pipeline.reducer,
     }
-    tmp = Path(str(path) + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    save_checkpoint(path, tensors, meta)
 
 
 def adapt_batchnorm(model: nn.Module, pipeline: Pipeline, ws: WindowSet, batch: int = 64) -> nn.Module:
