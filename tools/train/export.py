@@ -1,7 +1,7 @@
 """Export: a trained JointModel -> `NAME.onnx` + `NAME.json` (model card).
 
 ONNX: input `csi` [batch, 1, S, W'] float32 (dynamic batch), outputs `class_logits` [batch, C]
-and `position` [batch, 3] (metres); opset `OPSET` (TorchScript exporter, dynamo=False). A PCA/ICA
+and `position` [batch, 3] (metres; left out for a model trained without positions); opset `OPSET` (TorchScript exporter, dynamo=False). A PCA/ICA
 reducer is inside the graph (MatMul + Add), so S stays the feature's subcarrier count.
 """
 
@@ -21,8 +21,22 @@ from csi_edge.model.card import ModelCard, sha256_file
 OPSET = 18
 
 
+class LogitsOnly(torch.nn.Module):
+    """The network without its position output: for models trained without positions."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)[0]
+
+
 def export_onnx(model: torch.nn.Module, card: ModelCard, onnx_path: Path) -> None:
+    """Write the ONNX graph; with one output in the card (no positions) only `class_logits`."""
     model = model.eval()
+    if len(card.outputs) == 1:
+        model = LogitsOnly(model).eval()
     dummy = torch.zeros((2, *card.input_shape[1:]), dtype=torch.float32)
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
@@ -33,7 +47,7 @@ def export_onnx(model: torch.nn.Module, card: ModelCard, onnx_path: Path) -> Non
             buf,
             input_names=[card.input_name],
             output_names=list(card.outputs),
-            dynamic_axes={card.input_name: {0: "batch"}, card.outputs[0]: {0: "batch"}, card.outputs[1]: {0: "batch"}},
+            dynamic_axes={card.input_name: {0: "batch"}, **{name: {0: "batch"} for name in card.outputs}},
             opset_version=OPSET,
             dynamo=False,
         )
@@ -66,4 +80,5 @@ def parity(model: torch.nn.Module, onnx_path: Path, x: np.ndarray) -> float:
     with torch.no_grad():
         ref = [t.numpy() for t in model.eval()(torch.from_numpy(x))]
     got = session.run(None, {session.get_inputs()[0].name: x})
+    ref = ref[: len(got)]  # a graph without the position output
     return float(max(np.max(np.abs(a - b)) for a, b in zip(ref, got, strict=True)))
