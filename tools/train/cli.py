@@ -73,7 +73,7 @@ def register(subparsers) -> None:
     g.add_argument("--epoch-windows", type=int, default=0, help="windows drawn per epoch (0: the size of the training set)")
     g.add_argument("--no-balance", action="store_true", help="uniform instead of class-balanced sampling")
     g.add_argument("--val-split", type=float, default=0.2, help="random validation fraction of --data when there is no --val (the paper's 8:2)")
-    g.add_argument("--augment", default="rotate", help="augmentations name[:p[:m]],... of scale, rotate, flip, drop-sub, drop-pkt, or 'none'")
+    g.add_argument("--augment", default="rotate", help="augmentations name[:p[:m]],... of scale, rotate, flip, drop-sub, drop-pkt, shuffle-sub, or 'none'")
     g.add_argument("--symmetric", default="", help="comma-separated classes that may be flipped in time")
     g.add_argument("--tta", action="store_true", help="also report test-time BatchNorm adaptation (+tta keys)")
     g.add_argument("--resume", help="continue from a NAME.pt checkpoint")
