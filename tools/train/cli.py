@@ -17,6 +17,7 @@ from pathlib import Path
 
 from csi_edge.errors import UsageError
 from csi_edge.model.card import PER_WINDOW, SCALERS, TRANSFORMS
+from csi_edge.tools.train import ARCHS
 from csi_edge.tools.train.seeds import fmt
 
 # metric -> (scale, digits) for printing: percent or metres
@@ -61,7 +62,7 @@ def register(subparsers) -> None:
     p.add_argument("--label-regex", help="csi: SPECs: regex whose first group, matched on the file name, is the label")
     add_input_options(p)
     g = p.add_argument_group("training")
-    g.add_argument("--arch", default="compact", choices=("compact", "efficientnetv2s"), help="network")
+    g.add_argument("--arch", default="compact", choices=ARCHS, help="network")
     g.add_argument("--epochs", type=int, default=25, help="epochs (cosine annealing over them)")
     g.add_argument("--batch", type=int, default=32, help="windows per batch")
     g.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate")

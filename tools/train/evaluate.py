@@ -5,7 +5,7 @@ truth or prediction), `class_recall` (per class present in the truth), `n` (wind
 the part has positions `rmse_m`: the root mean squared Euclidean error sqrt(mean ||p - p_hat||^2)
 in metres over windows with a known position (empty-room windows have none), with
 `baseline_rmse_m`, the same error of the constant baseline (the mean training position, see
-`skill.py`) when one is given, and `n_positions`. `confusion` is the confusion matrix (rows truth).
+`skill.py`) when one is given, `class_rmse_m` (per true class) and `n_positions`. `confusion` is the confusion matrix (rows truth).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def metrics(y_true: np.ndarray, logits: np.ndarray, pos_true: np.ndarray, pos_pr
         if baseline is not None:
             out["baseline_rmse_m"] = rmse(np.asarray(baseline)[None], pos_true[known])
         out["n_positions"] = int(known.sum())
+        out["class_rmse_m"] = {c: rmse(pos_pred[known & (y_true == i)], pos_true[known & (y_true == i)])
+                               for i, c in enumerate(classes) if np.any(known & (y_true == i))}  # fmt: skip
     out["confusion"] = confusion_matrix(y_true, y_pred, labels=np.arange(len(classes))).tolist()
     return out
 
