@@ -124,15 +124,9 @@ def oracle(samples: int, seed: int = 0, progress: bool = True) -> list[dict]:
 def effect_map(step: float = 0.25, seed: int = 0) -> dict:
     """For a sitting person on a grid: relative change of the mean profile (vs the empty room)
     caused by shadowing alone and by the full body (shadowing + scattering), in dB."""
-    from csi_edge.tools.sim.channel import link_response, subcarrier_frequencies
-    from csi_edge.tools.sim.person import Motion
-    from csi_edge.tools.sim.room import room_for_day
-
     xs, ys = np.arange(0.25, 3.8, step), np.arange(0.25, 2.3, step)
     places = np.array([(x, y) for y in ys for x in xs])
-    room, freqs = room_for_day(1), subcarrier_frequencies(11)
-    empty = np.abs(link_response(room, Motion(None, np.full((1, 3), np.nan), np.zeros(1)), freqs))[0]
-    empty /= np.sqrt(np.mean(empty**2))
+    empty = np.exp(empty_profile(1))
     out = {}
     for name, scale in (("shadowing", 0.0), ("shadowing + scattering", 1.0)):
         f, _ = place_windows(1, "sitting", len(places), seed, scale, places=places)
@@ -194,13 +188,25 @@ def plot(rows: list[dict], emap: dict, out: Path) -> None:
         im = ax.imshow(emap[name], origin="lower", extent=(emap["x"][0], emap["x"][-1], emap["y"][0], emap["y"][-1]),
                        vmin=-45, vmax=-5, cmap="viridis", aspect="equal")  # fmt: skip
         ax.axvline(2.0, color="w", ls=":", lw=1)
-        ax.set_title(f"sitting person: profile change from {name} (dB)", fontsize=9)
+        ax.set_title(f"sitting: profile change, {name} (dB)", fontsize=9)
         ax.set_xlabel("x (m)  (dotted: the TX-RX line of sight)")
         fig.colorbar(im, ax=ax, shrink=0.8)
     axes[0].set_ylabel("y (m)")
     fig.tight_layout()
     fig.savefig(out / "train_position_map.png", dpi=110)
     plt.close(fig)
+
+
+def _cached_rows(path: Path, samples: int, seed: int, progress: bool) -> list[dict]:
+    """The oracle rows, computed once per (samples, seed) and kept beside the plots."""
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved.get("samples") == samples and saved.get("seed") == seed:
+            return saved["rows"]
+    rows = oracle(samples, seed, progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"samples": samples, "seed": seed, "rows": rows}))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,8 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="docs/img", help="directory for the PNGs (default docs/img)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--cache", help="keep the oracle rows in this JSON file and reuse them (to redraw the plots)")
     args = ap.parse_args(argv)
-    rows = oracle(args.samples, args.seed, progress=not args.json)
+    if args.cache:
+        rows = _cached_rows(Path(args.cache), args.samples, args.seed, progress=not args.json)
+    else:
+        rows = oracle(args.samples, args.seed, progress=not args.json)
     emap = effect_map(seed=args.seed)
     bench = benchmark_baselines()
     plot(rows, emap, Path(args.out))
