@@ -148,7 +148,8 @@ def main(args) -> int:
         resume = Path(args.resume) if args.resume and k == 0 else None
         run = run_once(data, opts, seed_cfg, ckpt, resume, out.name)
         runs.append(run.parts)
-        print(f"seed {seed_cfg.seed}: {run.result.seconds:.0f} s, {run.result.windows_per_s:.0f} windows/s, best epoch {run.result.best_epoch}; "
+        print(f"seed {seed_cfg.seed}: {run.result.seconds:.0f} s, {run.result.windows_per_s:.0f} training windows/s "
+              f"(data path {run.result.data_seconds:.1f} s of it), best epoch {run.result.best_epoch}; "
               f"{describe_skill(run.skill)}")
         if k == 0:
             first = run

@@ -71,8 +71,9 @@ class TrainResult:
     model: JointModel
     history: list[dict] = field(default_factory=list)
     best_epoch: int = -1
-    seconds: float = 0.0
-    windows_per_s: float = 0.0
+    seconds: float = 0.0  # wall time of the epochs, validation and checkpoints included
+    windows_per_s: float = 0.0  # training windows per second of training steps (data path + network)
+    data_seconds: float = 0.0  # of the steps: gathering, preparing and augmenting windows
 
 
 def setup_torch(seed: int, threads: int) -> None:
@@ -143,22 +144,26 @@ def train(cfg: TrainConfig, pipeline: Pipeline, train_ws: WindowSet, val_ws: Win
     symmetric = frozenset(i for i, c in enumerate(train_ws.classes) if c in cfg.symmetric)
     per_epoch = cfg.epoch_windows or len(train_ws)
     steps = -(-per_epoch // cfg.batch)
-    t0, seen = time.perf_counter(), 0
+    t0, seen, step_seconds = time.perf_counter(), 0, 0.0
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         order = sample_epoch(train_ws, per_epoch, cfg.balanced, rng)
         bar = tqdm(total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="win", disable=not cfg.progress, leave=False)
         total = 0.0
         for step in range(steps):
+            t_step = time.perf_counter()
             idx = order[step * cfg.batch : (step + 1) * cfg.batch]
             x = augment(pipeline.inputs(train_ws, idx), train_ws.y[idx], cfg.augment, rng, symmetric)
             y = torch.from_numpy(train_ws.y[idx])
             pos_true = torch.from_numpy(train_ws.positions(idx))
+            t_data = time.perf_counter()
+            result.data_seconds += t_data - t_step
             logits, pos_pred = model(torch.from_numpy(x))
             loss = joint_loss(logits, pos_pred, y, pos_true, cfg.alpha)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            step_seconds += time.perf_counter() - t_step
             total += loss.item() * len(idx)
             seen += len(idx)
             bar.update(len(idx))
@@ -175,7 +180,7 @@ def train(cfg: TrainConfig, pipeline: Pipeline, train_ws: WindowSet, val_ws: Win
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         _save_checkpoint(ckpt, model, opt, sched, rng, epoch, best_val, best_state, result, cfg, pipeline)
     result.seconds = time.perf_counter() - t0
-    result.windows_per_s = seen / result.seconds if result.seconds > 0 else 0.0
+    result.windows_per_s = seen / step_seconds if step_seconds > 0 else 0.0
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

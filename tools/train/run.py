@@ -189,6 +189,7 @@ def card_for(run: RunOutcome, opts: Options, cfg: TrainConfig, data: Data, arch:
         "history": result.history,
         "train_seconds": round(result.seconds, 1),
         "train_windows_per_s": round(result.windows_per_s, 1),
+        "train_data_seconds": round(result.data_seconds, 1),
         "window_label": "label of the window's last packet",
         "window_position": "mean of the window's known per-packet positions",
         "position_skill": None if run.skill is None else {**run.skill, "validation": data.summary["val_specs"]},
