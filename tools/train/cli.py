@@ -70,7 +70,7 @@ def register(subparsers) -> None:
     g.add_argument("--alpha", type=float, default=0.4, help="loss = MSE(position) + alpha * CE(class)")
     g.add_argument("--seed", type=int, default=0, help="random seed (data split, sampling, augmentation, weights)")
     g.add_argument("--seeds", type=int, default=1, help="train this many seeds and report mean +- std")
-    g.add_argument("--threads", type=int, default=2, help="torch threads")
+    g.add_argument("--threads", type=int, default=1, help="torch intra-op threads (more only on idle cores: 2 threads on 2 busy cores ran 14x slower)")
     g.add_argument("--epoch-windows", type=int, default=0, help="windows drawn per epoch (0: the size of the training set)")
     g.add_argument("--no-balance", action="store_true", help="uniform instead of class-balanced sampling")
     g.add_argument("--val-split", type=float, default=0.2, help="random validation fraction of --data when there is no --val (the paper's 8:2)")

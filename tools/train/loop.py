@@ -39,7 +39,7 @@ class TrainConfig:
     weight_decay: float = 1e-2
     alpha: float = 0.4
     seed: int = 0
-    threads: int = 2
+    threads: int = 1
     epoch_windows: int = 0  # windows drawn per epoch; 0 = as many as the training set has
     balanced: bool = True
     augment: tuple[Aug, ...] = ()
