@@ -69,6 +69,18 @@ def read_checkpoint(path: Path) -> tuple[dict, dict]:
     return state, meta
 
 
+def add_meta(path: Path, **items) -> None:
+    """Add JSON-able `items` to a checkpoint's metadata (e.g. the position skill measured after
+    training), so that `csi-edge export` of it alone carries them into the card."""
+    import torch
+
+    state, meta = read_checkpoint(path)
+    state["meta_json"] = json.dumps({**meta, **items})
+    tmp = Path(str(path) + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
 def reducer_arrays(state: dict) -> tuple[np.ndarray, np.ndarray] | None:
     red = state.get("reducer")
     return None if red is None else (red[0].numpy(), red[1].numpy())

@@ -45,6 +45,10 @@ def main(args) -> int:
             card = dataclasses.replace(card, training=prev.get("training", {}), metrics=prev.get("metrics", {}), notes=prev.get("notes", ""))
         except json.JSONDecodeError:
             pass
+    if "position_skill" in meta:  # measured on validation after training: the checkpoint's own
+        card = dataclasses.replace(card, training={**card.training, "position_skill": meta["position_skill"]})
+    if "position_baseline_xyz" in meta and meta["position_baseline_xyz"] is None:
+        card = dataclasses.replace(card, outputs=card.outputs[:1])  # trained without positions: no position head
     out = Path(args.out)
     base = out.with_suffix("") if out.suffix in (".onnx", ".json") else out
     card = write_model(model, card, base)

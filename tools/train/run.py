@@ -16,6 +16,7 @@ import numpy as np
 from csi_edge.errors import DataError, UsageError
 from csi_edge.model.preprocess import prepare
 from csi_edge.tools.train import prep
+from csi_edge.tools.train.checkpoint import add_meta
 from csi_edge.tools.train.datasets import WindowSet, classes_of, split_random
 from csi_edge.tools.train.evaluate import per_part
 from csi_edge.tools.train.loop import Pipeline, TrainConfig, adapt_batchnorm, predict, train
@@ -170,6 +171,9 @@ def run_once(data: Data, opts: Options, cfg: TrainConfig, ckpt: Path, resume: Pa
     baseline = baseline_position(data.train)
     _, val_pos = predict(result.model, pipeline, data.val)
     skill = position_skill(val_pos, data.val.positions(np.arange(len(data.val))), baseline, "validation")
+    if skill is not None:
+        skill = {**skill, "validation": data.summary["val_specs"]}
+    add_meta(ckpt, position_skill=skill, position_baseline_xyz=None if baseline is None else [float(v) for v in baseline])
     target = data.test if data.test is not None else data.val
     parts = evaluate_parts(result.model, pipeline, target, opts.tta, baseline)
     if data.test is None:
@@ -192,7 +196,7 @@ def card_for(run: RunOutcome, opts: Options, cfg: TrainConfig, data: Data, arch:
         "train_data_seconds": round(result.data_seconds, 1),
         "window_label": "label of the window's last packet",
         "window_position": "mean of the window's known per-packet positions",
-        "position_skill": None if run.skill is None else {**run.skill, "validation": data.summary["val_specs"]},
+        "position_skill": run.skill,
         "reducer": None if pipeline.reducer is None else {"kind": opts.reduce, "dims": opts.dims, "folded_into_onnx": True},
     }
     card = dataclasses.replace(pipeline.card, architecture=arch, training=training, metrics=strip_confusion(run.parts), notes=notes)

@@ -82,6 +82,10 @@ def test_resume_continues_and_export_reproduces(tmp_path, capsys):
     assert main(["export", str(tmp_path / "r.pt"), "--out", str(tmp_path / "again")]) == 0
     again = load_card(tmp_path / "again")[0]
     assert again.scaler == resumed.scaler and again.classes == resumed.classes
+    (tmp_path / "r.json").unlink()  # without the card beside it, the checkpoint still carries the skill
+    assert main(["export", str(tmp_path / "r.pt"), "--out", str(tmp_path / "alone")]) == 0
+    alone = load_card(tmp_path / "alone")[0]
+    assert alone.training["position_skill"] == resumed.training["position_skill"] and alone.outputs == ("class_logits", "position")
 
 
 @pytest.mark.parametrize(
@@ -150,6 +154,9 @@ def test_without_positions_or_empty_class_train_warns_and_exports_no_position_he
     assert main(["eval", "--model", str(out), "--data", f"amplitudes:{data}", "--json"]) == 0
     m = json.loads(capsys.readouterr().out)["nopos"]
     assert "position_rmse_m" not in m and m["n"] > 0
+    (tmp_path / "nopos.json").unlink()  # the checkpoint alone says so too
+    assert main(["export", str(tmp_path / "nopos.pt"), "--out", str(tmp_path / "again")]) == 0
+    assert load_card(tmp_path / "again")[0].outputs == ("class_logits",)
 
 
 def test_train_help_shows_defaults(capsys):
