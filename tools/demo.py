@@ -108,14 +108,20 @@ class Truth:
                     self.rows[int(parts[0])] = (parts[1], where)
 
     def lookup(self, seq: int, wait_s: float = 1.0) -> tuple[str, str] | None:
-        """(activity, position text) of packet `seq`; waits up to `wait_s` for the simulator to
-        write it (the daemon can be faster than the truth file). None: not in the log."""
+        """(activity, position text) at packet `seq`; waits up to `wait_s` for the simulator to
+        write it (the daemon can be faster than the truth file). A packet lost on air has no
+        row (the daemon filled it in by interpolation): the last received packet before it, up
+        to `GAP_FILL` back, stands in. None: nothing that close."""
         deadline = time.monotonic() + wait_s
         while True:
             self._read()
-            if seq in self.rows or time.monotonic() >= deadline:
-                return self.rows.get(seq)
+            if seq in self.rows or (self.rows and max(self.rows) > seq) or time.monotonic() >= deadline:
+                break
             time.sleep(0.05)  # the truth file is written by another process; poll it briefly
+        for s in range(seq, seq - GAP_FILL - 1, -1):
+            if s in self.rows:
+                return self.rows[s]
+        return None
 
     def close(self) -> None:
         if self._fh is not None:
@@ -153,6 +159,7 @@ class Tally:
 
 
 ACTIVITY_ORDER = ("empty", "walking", "sitting", "lying")
+GAP_FILL = 20  # packets: the daemon's [window] max_gap_fill
 
 
 def show_state(s: dict, truth: Truth, tally: Tally) -> None:
@@ -161,7 +168,7 @@ def show_state(s: dict, truth: Truth, tally: Tally) -> None:
     row = truth.lookup(s["packet_seq"])
     tally.add(row[0] if row else None, s["activity"])
     if row is None:
-        mark, said = "  ", "truth unknown (packet not in the simulator's log)"
+        mark, said = "  ", "truth unknown (no packet of the simulator's log near the window's end)"
     else:
         mark = "  " if row[0] == s["activity"] else "✗ "
         said = f"truth {row[0]:<8} {row[1] or '-'}"

@@ -26,11 +26,13 @@ def test_truth_rows_marks_and_health_words(tmp_path, capsys):
     state = {"time": "2026-01-01T00:00:00.000000", "seq": 1, "activity": "empty", "confidence": 0.9, "latency_ms": 1.0, "position": None}
     show_state({**state, "packet_seq": 5}, truth, tally)
     show_state({**state, "packet_seq": 6}, truth, tally)
+    show_state({**state, "packet_seq": 7}, truth, tally)  # lost on air: the last received packet stands in
     show_state({**state, "packet_seq": 99}, truth, tally)
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("  ") and "truth empty    -" in out[0] and "nan" not in out[0]
     assert out[1].startswith("✗ ") and "(1.00, 2.00, 0.96) m" in out[1]
-    assert "truth unknown" in out[2] and "?" not in out[2]
+    assert out[2].startswith("✗ ") and "truth walking" in out[2]
+    assert "truth unknown" in out[3] and "?" not in out[3]
     show_health({"packet_rate_Hz": 100, "loss_percent": 0.5, "window_fill_percent": 100, "inference_p99_ms": 2, "broker_connected": False})
     assert "broker down" in capsys.readouterr().out
     truth.close()
