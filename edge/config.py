@@ -79,8 +79,8 @@ class ModelConfig:
     providers: list[str] = key(["tensorrt", "cuda", "cpu"], "ONNX Runtime providers in order of preference; those not present are skipped")
     intra_op_threads: int = key(1, "ONNX Runtime intra-op threads", lo=1, hi=64)
     warmup_runs: int = key(2, "inference runs on zeros at load (first-run allocation, TensorRT build)", lo=0, hi=100)
-    smoothing: float = key(0.5, "EMA weight of the newest probabilities (1 = no smoothing)", lo=0.01, hi=1.0)
-    hysteresis: float = key(0.1, "a new activity must beat the current one by this probability margin", lo=0.0, hi=1.0)
+    smoothing: float = key(0.2, "EMA weight of the newest probabilities (1 = no smoothing)", lo=0.01, hi=1.0)
+    hysteresis: float = key(0.3, "a new activity must beat the current one by this probability margin", lo=0.0, hi=1.0)
     position_smoothing: float = key(0.5, "EMA weight of the newest position (1 = no smoothing)", lo=0.01, hi=1.0)
     presence_threshold: float = key(0.5, "presence when 1 - p(empty) reaches this", lo=0.0, hi=1.0)
     position_skill_ratio: float = key(0.8, "publish positions only from a model whose measured position RMSE is at most this "

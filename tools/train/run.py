@@ -16,9 +16,11 @@ import numpy as np
 from csi_edge.errors import DataError, UsageError
 from csi_edge.model.preprocess import prepare
 from csi_edge.tools.train import prep
+from csi_edge.tools.train.checkpoint import add_meta
 from csi_edge.tools.train.datasets import WindowSet, classes_of, split_random
 from csi_edge.tools.train.evaluate import per_part
 from csi_edge.tools.train.loop import Pipeline, TrainConfig, adapt_batchnorm, predict, train
+from csi_edge.tools.train.skill import baseline_position, declare_position, position_skill
 from csi_edge.tools.train.specs import load_specs
 
 
@@ -140,32 +142,49 @@ def apply_umap(data: Data, opts: Options, seed: int) -> Data:
     return Data(embed(data.train), embed(data.val), embed(data.test), data.summary)
 
 
-def evaluate_parts(model, pipeline: Pipeline, ws: WindowSet, tta: bool) -> dict:
+def evaluate_parts(model, pipeline: Pipeline, ws: WindowSet, tta: bool, baseline: np.ndarray | None = None) -> dict:
     logits, pos = predict(model, pipeline, ws)
-    result = per_part(ws, logits, pos)
+    result = per_part(ws, logits, pos, baseline)
     if tta:  # adapt per part on that part's unlabelled windows; keys get a `+tta` suffix
         for name, idx in ws.parts().items():
             sub = ws.subset(idx)
             adapted = adapt_batchnorm(model, pipeline, sub)
             lg, ps = predict(adapted, pipeline, sub)
-            result[f"{name}+tta"] = per_part(sub, lg, ps)[name]
+            result[f"{name}+tta"] = per_part(sub, lg, ps, baseline)[name]
     return result
 
 
-def run_once(data: Data, opts: Options, cfg: TrainConfig, ckpt: Path, resume: Path | None = None, name: str = "model"):
-    """Train one model; returns (model, pipeline, result, metrics per test part or val)."""
+@dataclass
+class RunOutcome:
+    model: object
+    pipeline: Pipeline
+    result: object  # loop.TrainResult
+    parts: dict  # metrics per test part (or per validation part, `val:` prefixed, without test data)
+    baseline: np.ndarray | None  # mean training position (the constant baseline); None: no positions
+    skill: dict | None  # skill.position_skill on the validation windows; None without positions
+
+
+def run_once(data: Data, opts: Options, cfg: TrainConfig, ckpt: Path, resume: Path | None = None, name: str = "model") -> RunOutcome:
+    """Train one model, measure its position skill on validation and its metrics on test."""
     pipeline = build_pipeline(data, opts, cfg.seed, name)
     result = train(cfg, pipeline, data.train, data.val, ckpt, resume)
+    baseline = baseline_position(data.train)
+    _, val_pos = predict(result.model, pipeline, data.val)
+    skill = position_skill(val_pos, data.val.positions(np.arange(len(data.val))), baseline, "validation")
+    if skill is not None:
+        skill = {**skill, "validation": data.summary["val_specs"]}
+    add_meta(ckpt, position_skill=skill, position_baseline_xyz=None if baseline is None else [float(v) for v in baseline])
     target = data.test if data.test is not None else data.val
-    parts = evaluate_parts(result.model, pipeline, target, opts.tta)
+    parts = evaluate_parts(result.model, pipeline, target, opts.tta, baseline)
     if data.test is None:
         parts = {f"val:{k}": v for k, v in parts.items()}
-    return result.model, pipeline, result, parts
+    return RunOutcome(result.model, pipeline, result, parts, baseline, skill)
 
 
-def card_for(pipeline: Pipeline, opts: Options, cfg: TrainConfig, data: Data, result, parts: dict, arch: str, notes: str):
+def card_for(run: RunOutcome, opts: Options, cfg: TrainConfig, data: Data, arch: str, notes: str):
     from csi_edge.tools.train.evaluate import strip_confusion
 
+    pipeline, result = run.pipeline, run.result
     training = {
         "data": data.summary,
         "options": dataclasses.asdict(opts),
@@ -174,8 +193,10 @@ def card_for(pipeline: Pipeline, opts: Options, cfg: TrainConfig, data: Data, re
         "history": result.history,
         "train_seconds": round(result.seconds, 1),
         "train_windows_per_s": round(result.windows_per_s, 1),
+        "train_data_seconds": round(result.data_seconds, 1),
         "window_label": "label of the window's last packet",
         "window_position": "mean of the window's known per-packet positions",
         "reducer": None if pipeline.reducer is None else {"kind": opts.reduce, "dims": opts.dims, "folded_into_onnx": True},
     }
-    return dataclasses.replace(pipeline.card, architecture=arch, training=training, metrics=strip_confusion(parts), notes=notes)
+    card = dataclasses.replace(pipeline.card, architecture=arch, training=training, metrics=strip_confusion(run.parts), notes=notes)
+    return declare_position(card, run.skill, run.baseline)  # no position head (or output) without positions
