@@ -13,6 +13,7 @@ EXAMPLES = """examples:
   csi-edge run --source serial:/dev/csi-edge-rx --config /etc/csi-edge/config.toml
   csi-edge run --source serial:usb:303a:1001 --jsonl - --set mqtt.enabled=false
   csi-edge run --source replay:session-01/ --jsonl results.jsonl --seconds 60
+  csi-edge run --source serial:/dev/csi-edge-rx --baseline /var/lib/csi-edge/baseline.json
   csi-edge run --config config.toml --check-config
 """
 
@@ -33,6 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-mqtt", action="store_true", help="do not publish to a broker ([mqtt] enabled = false)")
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
     p.add_argument("--model", metavar="PATH", help="model package NAME(.onnx/.json) ([model] path)")
+    p.add_argument("--baseline", metavar="FILE", help="empty-room baseline of this link, from csi-edge calibrate ([calibration] baseline)")
     p.add_argument("--jsonl", metavar="PATH", help="also write results as JSON lines; - for stdout ([publish] jsonl)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any configuration key")
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (bounded runs, tests)")
@@ -47,7 +49,8 @@ def overrides_from_args(args) -> dict:
         out.update(parse_mqtt_url(args.mqtt))
     if args.no_mqtt:
         out["mqtt.enabled"] = False
-    for flag, key in (("source", "source.spec"), ("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl")):
+    for flag, key in (("source", "source.spec"), ("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl"),
+                      ("baseline", "calibration.baseline")):
         value = getattr(args, flag)
         if value is not None:
             out[key] = value
