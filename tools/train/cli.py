@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from csi_edge.errors import UsageError
-from csi_edge.model.card import PER_WINDOW, SCALERS, TRANSFORMS
+from csi_edge.model.card import NOVELTY_SCORES, PER_WINDOW, RELATIVE, SCALERS, TRANSFORMS
 
 SIM_NOTE = (
     "Trained on SIMULATED data (csi-edge's simulator benchmark), not on a real room. It shows the "
@@ -37,6 +37,14 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--per-window", default="center-mean", choices=PER_WINDOW, help="per-window normalisation (default center-mean: chosen by cross-day validation, docs/training.md)")
     g.add_argument("--reduce", default="none", choices=("none", "pca", "ica", "umap"), help="dimensionality reduction over subcarriers (umap: not exportable)")
     g.add_argument("--dims", default="8", help="dimensions for --reduce (default 8); the ablation takes a list, e.g. 4,8,16")
+    g.add_argument("--relative", default="none", choices=RELATIVE, help="baseline-relative features: db = amplitude in dB relative to "
+                   "each part's empty-room baseline (needs --baseline PART=FILE; the daemon then needs --baseline)")
+
+
+def add_calibration_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("calibration (docs/calibration.md)")
+    g.add_argument("--baseline", action="append", metavar="PART=FILE", help="empty-room baseline of a dataset part (day, "
+                   "trial) from csi-edge calibrate, for --relative db (repeatable)")
 
 
 def register(subparsers) -> None:
@@ -47,6 +55,11 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="models/NAME (files NAME.onnx, NAME.json, NAME.pt); a directory with --ablation")
     p.add_argument("--label-regex", help="csi: SPECs: regex whose first group, matched on the file name, is the label")
     add_input_options(p)
+    add_calibration_options(p)
+    p.add_argument("--classes", default="", metavar="A,B,C", help="train on these labels only; windows of other labels are "
+                   "unknown activities in test data (novelty AUROC)")
+    p.add_argument("--novelty-score", default="energy", choices=NOVELTY_SCORES, help="novelty score calibrated on the validation "
+                   "windows into the card (default energy)")
     g = p.add_argument_group("training")
     g.add_argument("--arch", default="compact", choices=("compact", "efficientnetv2s"))
     g.add_argument("--epochs", type=int, default=25)
@@ -94,7 +107,8 @@ def options_from(args):
     if not dims or (len(dims) > 1 and not args.ablation):
         raise UsageError("--dims takes one integer (a list only with --ablation)")
     args.dims_list = dims
-    opts = Options(args.window, args.hop, args.feature, args.transform, args.scaler, args.scaler_stats, args.per_window, args.reduce, dims[0], args.val_split, args.tta)
+    opts = Options(args.window, args.hop, args.feature, args.transform, args.scaler, args.scaler_stats, args.per_window, args.reduce, dims[0], args.val_split, args.tta,
+                   classes=args.classes, relative=args.relative, novelty_score=args.novelty_score)
     cfg = TrainConfig(
         arch=args.arch, epochs=args.epochs, batch=args.batch, lr=args.lr, weight_decay=args.weight_decay, alpha=args.alpha,
         seed=args.seed, threads=args.threads, epoch_windows=args.epoch_windows, balanced=not args.no_balance,
@@ -123,7 +137,9 @@ def run(args) -> int:
     if out.suffix in (".onnx", ".json"):
         out = out.with_suffix("")
     out.parent.mkdir(parents=True, exist_ok=True)
-    data = load_data(args.data, args.val, args.test, opts, args.label_regex, args.seed)
+    from csi_edge.tools.train.calibration import parse_baselines
+
+    data = load_data(args.data, args.val, args.test, opts, args.label_regex, args.seed, parse_baselines(args.baseline))
     print(f"train: {data.train.summary()}\nval: {data.val.summary()}")
     runs = []
     for k in range(args.seeds):
@@ -151,7 +167,8 @@ def run(args) -> int:
 def _print_metrics(parts: dict, seeds: dict | None) -> None:
     for name, m in parts.items():
         rmse = f", rmse {m['rmse_m']:.3f} m" if "rmse_m" in m else ""
-        print(f"  {name}: acc {m.get('accuracy', float('nan')):.3f}, f1 {m.get('f1_macro', float('nan')):.3f}{rmse} (n={m['n']})")
+        rmse += f", novelty AUROC {m['novelty_auroc']:.3f} ({m['n_unknown']} unknown)" if "novelty_auroc" in m else ""
+        print(f"  {name}: acc {m.get('accuracy', float('nan')):.3f}, f1 {m.get('f1_macro', float('nan')):.3f}{rmse} (n={m.get('n', 0)})")
     if seeds:
         print("over seeds (mean +- std):")
         print(json.dumps(seeds, indent=1))
