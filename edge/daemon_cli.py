@@ -73,8 +73,12 @@ def run(args) -> int:
     setup_logging(cfg.log.level, cfg.log.format)
     parse_spec(cfg.source.spec)
     if args.check_config:
+        from csi_edge.calibration.controller import LinkCalibration, Timing
+
         model = load_model(cfg)
-        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {cfg.source.spec}, model {model.card.model_id}",
-              file=sys.stderr)
+        calib = LinkCalibration(cfg.calibration, model.card, Timing(model.card.window, model.card.hop, model.card.rate_hz))
+        baseline = f", baseline {cfg.calibration.baseline}" if calib.baseline is not None else ""
+        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {cfg.source.spec}, model {model.card.model_id}"
+              f"{baseline}", file=sys.stderr)
         return 0
     return Daemon(cfg, seconds=args.seconds).run()

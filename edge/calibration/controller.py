@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class LinkCalibration:
         self.timing = timing
         self.source = source
         self.where = cfg.baseline or "baseline"
-        self.baseline: Baseline | None = load_baseline(cfg.baseline) if cfg.baseline else None
+        self.baseline: Baseline | None = self._load(cfg)
         self.stream = StreamIdentity()
         self.drift: DriftMonitor | None = None
         self.recording: BaselineBuilder | None = None
@@ -67,6 +68,18 @@ class LinkCalibration:
         self.recalibrations = 0
         self.set_model(card, timing)
         self._start_drift()
+
+    @staticmethod
+    def _load(cfg: CalibrationConfig) -> Baseline | None:
+        """The configured baseline; a missing file is an error, unless the automatic path will
+        record it (`auto_minutes` > 0: the first start of a service)."""
+        if not cfg.baseline:
+            return None
+        if cfg.auto_minutes > 0 and not Path(cfg.baseline).exists():
+            event(log, "baseline_missing", logging.WARNING, path=cfg.baseline, then=f"recorded after {cfg.auto_minutes:g} "
+                  "minutes of confident emptiness, or on the recalibrate command")
+            return None
+        return load_baseline(cfg.baseline)
 
     # model and baseline --------------------------------------------------------------------
     def set_model(self, card: ModelCard, timing: Timing) -> None:

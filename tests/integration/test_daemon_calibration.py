@@ -97,3 +97,43 @@ def test_a_baseline_from_another_link_is_refused(day1_baseline, model_path, tmp_
     errors = [line for line in daemon.err_lines if line.startswith("csi-edge run: error:")]
     assert code == 1 and len(errors) == 1 and "Traceback" not in "".join(daemon.err_lines)
     assert f"{other}: baseline recorded on another link (channel 6 (stream: 11))" in errors[0]
+
+
+def test_sighup_with_the_request_file_recalibrates(day1_baseline, model_path, tmp_path):  # noqa: F811
+    import signal
+
+    request = tmp_path / "recalibrate"
+    saved = tmp_path / "baseline.json"
+    saved.write_bytes(day1_baseline.read_bytes())
+    daemon = _daemon(model_path, saved, "hup", 3, 900, "--set", f"calibration.request_file={request}",
+                     "--set", "calibration.seconds=5")
+    try:
+        daemon.wait_log("ready")
+        daemon.proc.send_signal(signal.SIGHUP)  # without the file: only the model is reloaded
+        daemon.wait_log("model_reloaded")
+        request.touch()
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_log("recalibration_started origin=signal")
+        daemon.wait_log("baseline_saved")
+        assert daemon.terminate() == 0
+    finally:
+        daemon.kill()
+    assert not request.exists()  # consumed
+    assert sum("recalibration_started" in line for line in daemon.err_lines) == 1
+    assert json.loads(saved.read_text())["created"] != json.loads(day1_baseline.read_text())["created"]
+
+
+def test_automatic_recalibration_after_confident_emptiness_records_the_first_baseline(model_path, tmp_path):  # noqa: F811
+    path = tmp_path / "first.json"  # a service's first start: no baseline yet
+    daemon = _daemon(model_path, path, "auto", 1, 240, "--set", "calibration.auto_minutes=0.5",
+                     "--set", "calibration.auto_confidence=0.5", "--set", "sim.seed=3")  # the model must call the room empty
+    try:
+        daemon.wait_log("baseline_missing")
+        daemon.wait_log("recalibrated origin=auto")
+        after = daemon.wait_json(lambda o: o["topic"] == "health" and o["calibration"]["recalibrations"] == 1)
+        assert daemon.terminate() == 0
+    finally:
+        daemon.kill()
+    baseline = json.loads(path.read_text())
+    assert baseline["seconds"] >= 29 and baseline["link"]["channel"] == 11
+    assert after["calibration"]["state"] in ("ok", "drift") and after["recalibrate"] is False

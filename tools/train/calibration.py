@@ -63,8 +63,11 @@ def adapt_spec(card: ModelCard, windows: np.ndarray) -> AdaptSpec:
     return AdaptSpec(mean=tuple(float(v) for v in u.mean(axis=(0, 1))), std=tuple(float(v) for v in u.std(axis=(0, 1))))
 
 
-def adapted_predict(session, card: ModelCard, ws: WindowSet, windows: int = 3000, batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(logits, positions) of every window, each part streamed in order through a StreamAdapter."""
+def adapted_predict(run, card: ModelCard, ws: WindowSet, windows: int = 3000, batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(logits, positions) of every window, each part streamed in order through a StreamAdapter.
+
+    `run(x)` maps the model input (B, 1, S, W') to (logits, positions): an onnxruntime session
+    (`ort_runner`) or a torch model."""
     if card.adapt is None:
         raise DataError(f"model {card.model_id} has no adapt statistics in its card (retrain, or export with them)")
     logits = np.zeros((len(ws), len(card.classes)), np.float32)
@@ -76,9 +79,13 @@ def adapted_predict(session, card: ModelCard, ws: WindowSet, windows: int = 3000
             u = unscaled(ws.windows(sel), card)
             adapter.update(u)
             x = scale(adapter(u), card.scaler)
-            x = np.ascontiguousarray(np.transpose(x, (0, 2, 1))[:, None], dtype=np.float32)
-            out = session.run(list(card.outputs), {card.input_name: x})
-            logits[sel] = out[0]
-            if len(out) > 1:
-                pos[sel] = out[1]
+            logits[sel], pos[sel] = run(np.ascontiguousarray(np.transpose(x, (0, 2, 1))[:, None], dtype=np.float32))
     return logits, pos
+
+
+def ort_runner(session, card: ModelCard):
+    def run(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = session.run(list(card.outputs), {card.input_name: x})
+        return out[0], (out[1] if len(out) > 1 else np.zeros((len(x), 3), np.float32))
+
+    return run

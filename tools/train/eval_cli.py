@@ -48,7 +48,7 @@ def run(args) -> int:
     if args.hop is not None and args.hop < 1:
         raise UsageError(f"--hop must be >= 1 (got {args.hop})")
     card, onnx_path = load_card(args.model)
-    from csi_edge.tools.train.calibration import adapted_predict, parse_baselines, relative_recordings
+    from csi_edge.tools.train.calibration import adapted_predict, ort_runner, parse_baselines, relative_recordings
     from csi_edge.tools.train.novelty import open_set, open_set_metrics
 
     recordings = relative_recordings(load_specs(args.data, card.feature.name, args.label_regex), card.feature.relative,
@@ -63,7 +63,7 @@ def run(args) -> int:
     logits, pos = onnx_predict(session, card, ws, progress=not args.json)
     result = per_part(ws, logits, pos)
     if args.adapt:
-        result.update({f"{k}+adapt": v for k, v in per_part(ws, *adapted_predict(session, card, ws)).items()})
+        result.update({f"{k}+adapt": v for k, v in per_part(ws, *adapted_predict(ort_runner(session, card), card, ws)).items()})
     open_ws = open_set(recordings, ws)
     if open_ws is not None:
         all_logits, _ = onnx_predict(session, card, open_ws)
