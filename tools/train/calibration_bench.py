@@ -32,14 +32,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from csi_edge.config import load_config
 from csi_edge.tools.train.calibration import adapted_predict, relative_recordings
 from csi_edge.tools.train.datasets import Recording, WindowSet, classes_of, split_random
 from csi_edge.tools.train.evaluate import per_part, strip_confusion
 from csi_edge.tools.train.loop import TrainConfig, predict
-from csi_edge.tools.train.novelty import open_set, open_set_metrics
+from csi_edge.tools.train.novelty import open_set
 from csi_edge.tools.train.run import Data, Options, run_once
 from csi_edge.tools.train.specs import load_specs
 
