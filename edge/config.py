@@ -100,7 +100,7 @@ class CalibrationConfig:
     drift_alarm_dB: float = key(1.5, "raise `recalibrate` when the quiet room's drift stays at or above this for drift_hold_s",
                                 lo=0.05, hi=40.0)
     drift_clear_dB: float = key(1.0, "clear the alarm when the drift stays at or below this for drift_hold_s", lo=0.0, hi=40.0)
-    drift_hold_s: float = key(30.0, "seconds of quiet windows the drift must stay beyond a level to change the alarm",
+    drift_hold_s: float = key(20.0, "seconds of quiet windows the drift must stay beyond a level to change the alarm",
                               lo=0.0, hi=86400.0)
     drift_tau_s: float = key(20.0, "time constant of the quiet-room profile average, seconds of quiet windows", lo=0.1, hi=86400.0)
     quiet_motion: float = key(1.5, "a window is quiet when its motion ratio (flicker / the baseline's) is at most this",
@@ -111,8 +111,9 @@ class CalibrationConfig:
                                  lo=0.0, hi=1.0)
     request_file: str = key("/var/lib/csi-edge/recalibrate", "on SIGHUP, when this file exists it is removed and the daemon "
                             "recalibrates (besides reloading the model)")
-    adapt: bool = key(False, "test-time adaptation: re-estimate the model input's per-subcarrier statistics on the stream "
-                      "(needs `adapt` statistics in the model card)")
+    adapt: str = key("off", "test-time adaptation: re-estimate the model input's per-subcarrier mean (`mean`) or mean and "
+                     "spread (`mean-std`) on the stream (needs `adapt` statistics in the model card)",
+                     choices=("off", "mean", "mean-std"))
     adapt_windows: int = key(3000, "windows the adaptation averages over (3000 = 5 min at 10 results/s)", lo=10, hi=1_000_000)
 
 

@@ -6,7 +6,13 @@ any model: per subcarrier, the mean and standard deviation of the model's *unsca
 (after transform and per-window normalisation, before the scaler) are tracked on the stream
 and mapped onto the training statistics stored in the card (`adapt`: mean, std):
 
-    u' = mu_train + (u - mu_stream) * clip(std_train / std_stream, 1 / max_gain, max_gain)
+    mode "mean":      u' = u - mu_stream + mu_train
+    mode "mean-std":  u' = mu_train + (u - mu_stream) * clip(std_train / std_stream, 1 / max_gain, max_gain)
+
+"mean" re-estimates the static level only (what a stream-level shift of the room changes; a
+no-op for models with per-window centring, whose input has mean 0); "mean-std" also rescales
+each subcarrier's spread, which follows what people do in the room, not only the room
+(docs/benchmarks-calibration.md measures both).
 
 Bounded: the stream statistics are an exponential average over about `windows` windows, the
 gain is clipped to [1/max_gain, max_gain], and nothing changes before `min_windows` windows
@@ -20,9 +26,15 @@ import numpy as np
 
 from csi_edge.model.card import AdaptSpec
 
+ADAPT_MODES = ("mean", "mean-std")
+
 
 class StreamAdapter:
-    def __init__(self, spec: AdaptSpec, windows: int = 3000, min_windows: int = 100, max_gain: float = 2.0) -> None:
+    def __init__(self, spec: AdaptSpec, windows: int = 3000, min_windows: int = 100, max_gain: float = 2.0,
+                 mode: str = "mean") -> None:  # fmt: skip
+        if mode not in ADAPT_MODES:
+            raise ValueError(f"adaptation mode must be one of {ADAPT_MODES} (got {mode!r})")
+        self.mode = mode
         self.mu_t = np.asarray(spec.mean, dtype=np.float64)
         self.sd_t = np.maximum(np.asarray(spec.std, dtype=np.float64), 1e-6)
         self.windows, self.min_windows, self.max_gain = windows, min_windows, max_gain
@@ -50,6 +62,8 @@ class StreamAdapter:
             self._sq += a * (sq - self._sq)
 
     def gain(self) -> np.ndarray:
+        if self.mode == "mean":
+            return np.ones_like(self.sd_t)
         sd_s = np.sqrt(np.maximum(self._sq - self._mean**2, 1e-12))
         return np.clip(self.sd_t / sd_s, 1.0 / self.max_gain, self.max_gain)
 
@@ -62,5 +76,5 @@ class StreamAdapter:
 
     def status(self) -> dict:
         g = self.gain()
-        return {"windows": self.seen, "active": self.active, "frozen": self.frozen,
+        return {"mode": self.mode, "windows": self.seen, "active": self.active, "frozen": self.frozen,
                 "gain_min": round(float(g.min()), 3), "gain_max": round(float(g.max()), 3)}

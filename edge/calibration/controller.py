@@ -94,11 +94,11 @@ class LinkCalibration:
             if self.drift is not None:
                 self.drift.window_s = timing.window_s
         self.adapter = None
-        if self.cfg.adapt:
+        if self.cfg.adapt != "off":
             if card.adapt is None:
                 event(log, "adaptation_unavailable", logging.WARNING, model=card.model_id, reason="no adapt statistics in the card")
             else:
-                self.adapter = StreamAdapter(card.adapt, windows=self.cfg.adapt_windows)
+                self.adapter = StreamAdapter(card.adapt, windows=self.cfg.adapt_windows, mode=self.cfg.adapt)
 
     def _start_drift(self) -> None:
         if self.baseline is None:

@@ -25,7 +25,7 @@ from csi_edge.calibration.stats import WindowStats, motion_ratio, profile_change
 class DriftSettings:
     alarm_dB: float = 1.5
     clear_dB: float = 1.0
-    hold_s: float = 30.0
+    hold_s: float = 20.0
     tau_s: float = 20.0
     quiet_motion: float = 1.5
 

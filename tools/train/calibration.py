@@ -63,7 +63,8 @@ def adapt_spec(card: ModelCard, windows: np.ndarray) -> AdaptSpec:
     return AdaptSpec(mean=tuple(float(v) for v in u.mean(axis=(0, 1))), std=tuple(float(v) for v in u.std(axis=(0, 1))))
 
 
-def adapted_predict(run, card: ModelCard, ws: WindowSet, windows: int = 3000, batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def adapted_predict(run, card: ModelCard, ws: WindowSet, windows: int = 3000, batch: int = 64,
+                    mode: str = "mean") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(logits, positions) of every window, each part streamed in order through a StreamAdapter.
 
     `run(x)` maps the model input (B, 1, S, W') to (logits, positions): an onnxruntime session
@@ -73,7 +74,7 @@ def adapted_predict(run, card: ModelCard, ws: WindowSet, windows: int = 3000, ba
     logits = np.zeros((len(ws), len(card.classes)), np.float32)
     pos = np.zeros((len(ws), 3), np.float32)
     for idx in ws.parts().values():
-        adapter = StreamAdapter(card.adapt, windows=windows)
+        adapter = StreamAdapter(card.adapt, windows=windows, mode=mode)
         for a in range(0, len(idx), batch):
             sel = idx[a : a + batch]
             u = unscaled(ws.windows(sel), card)

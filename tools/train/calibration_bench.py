@@ -16,7 +16,8 @@ Cross-session accuracy, per seed, of three input variants:
 - `relative`: amplitudes in dB relative to each part's baseline, no centring (calibrated);
   also evaluated with the *training* session's baseline on the test parts (`stale`: what happens
   without recalibration);
-each evaluated plain, with the daemon's test-time input adaptation (`+adapt`) and with
+each evaluated plain, with the daemon's test-time input adaptation (`+adapt-mean`,
+`+adapt-mean-std`) and with
 BatchNorm re-estimation (`+tta`, torch only, for comparison).
 
 Novelty: leave one class out (train without it, test with all), the `centre` recipe; per
@@ -125,7 +126,8 @@ def cross_session(setup: Setup, seeds: list[int], cfg: TrainConfig, out: Path) -
             model, pipeline, result, parts = run_once(data, opts, dataclasses.replace(cfg, seed=seed), out / "tmp.pt")
             evals = {"plain": {k: v for k, v in parts.items() if not k.endswith("+tta")},
                      "+tta": {k[:-4]: v for k, v in parts.items() if k.endswith("+tta")}}
-            evals["+adapt"] = per_part(data.test, *adapted_predict(_torch_runner(model), pipeline.card, data.test))
+            for mode in ("mean", "mean-std"):
+                evals[f"+adapt-{mode}"] = per_part(data.test, *adapted_predict(_torch_runner(model), pipeline.card, data.test, mode=mode))
             if relative != "none":
                 stale = relative_recordings(test_raw, relative, {**setup.baselines, **setup.stale})
                 stale_ws = WindowSet(stale, 351, 10, classes)

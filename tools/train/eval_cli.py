@@ -32,7 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--tta", action="store_true", help="also report test-time BatchNorm adaptation (+tta)")
     p.add_argument("--confusion", metavar="DIR", help="write confusion matrices as PNG here")
-    p.add_argument("--adapt", action="store_true", help="also report the daemon's test-time input adaptation (+adapt)")
+    p.add_argument("--adapt", nargs="?", const="mean", choices=("mean", "mean-std"), help="also report the daemon's test-time "
+                   "input adaptation (+adapt; mode mean (default) or mean-std, as [calibration] adapt)")
     p.add_argument("--baseline", action="append", metavar="PART=FILE", help="empty-room baseline of a part (repeatable)")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
     p.set_defaults(func=run)
@@ -63,7 +64,7 @@ def run(args) -> int:
     logits, pos = onnx_predict(session, card, ws, progress=not args.json)
     result = per_part(ws, logits, pos)
     if args.adapt:
-        result.update({f"{k}+adapt": v for k, v in per_part(ws, *adapted_predict(ort_runner(session, card), card, ws)).items()})
+        result.update({f"{k}+adapt": v for k, v in per_part(ws, *adapted_predict(ort_runner(session, card), card, ws, mode=args.adapt)).items()})
     open_ws = open_set(recordings, ws)
     if open_ws is not None:
         all_logits, _ = onnx_predict(session, card, open_ws)

@@ -166,7 +166,7 @@ def test_postprocessor_reports_unknown_above_the_threshold_and_resumes():
 
 def test_adapter_is_bounded_reversible_and_freezes():
     spec = AdaptSpec(mean=tuple(np.zeros(S)), std=tuple(np.ones(S)))
-    a = StreamAdapter(spec, windows=50, min_windows=10, max_gain=2.0)
+    a = StreamAdapter(spec, windows=50, min_windows=10, max_gain=2.0, mode="mean-std")
     rng = np.random.default_rng(0)
     x = (3.0 * rng.standard_normal((5, 40, S))).astype(np.float32)
     assert a(x) is x  # identity before min_windows
@@ -181,6 +181,9 @@ def test_adapter_is_bounded_reversible_and_freezes():
     assert a.seen == seen
     a.reset()
     assert not a.active and a(x) is x
+    m = StreamAdapter(AdaptSpec(mean=tuple(np.ones(S)), std=tuple(np.ones(S))), min_windows=1)
+    m.update(x + 5.0)
+    assert np.allclose(m(x + 5.0).mean(axis=(0, 1)), 1.0, atol=0.3) and np.allclose(m.gain(), 1.0)  # mean only
 
 
 def test_window_stats_shapes():

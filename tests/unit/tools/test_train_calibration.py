@@ -43,7 +43,7 @@ def test_a_model_trained_on_some_classes_reports_novelty_auroc_on_the_others(tmp
     assert card.adapt is not None and len(card.adapt.std) == 52
     assert card.metrics["t2"]["n_unknown"] > 0 and card.metrics["t2"]["unknown_classes"] == ["waving"]
     capsys.readouterr()
-    assert main(["eval", "--model", str(out), "--data", f"amplitudes:{test}?part=t2", "--json", "--adapt"]) == 0
+    assert main(["eval", "--model", str(out), "--data", f"amplitudes:{test}?part=t2", "--json", "--adapt", "mean-std"]) == 0
     result = json.loads(capsys.readouterr().out)
     m = result["t2"]
     assert 0.0 <= m["novelty_auroc"] <= 1.0 and m["novelty_auroc"] == pytest.approx(card.metrics["t2"]["novelty_auroc"])
