@@ -111,9 +111,9 @@ class CalibrationConfig:
                                  lo=0.0, hi=1.0)
     request_file: str = key("/var/lib/csi-edge/recalibrate", "on SIGHUP, when this file exists it is removed and the daemon "
                             "recalibrates (besides reloading the model)")
-    adapt: str = key("off", "test-time adaptation: re-estimate the model input's per-subcarrier mean (`mean`) or mean and "
-                     "spread (`mean-std`) on the stream (needs `adapt` statistics in the model card)",
-                     choices=("off", "mean", "mean-std"))
+    adapt: str = key("off", "test-time adaptation on the stream: the BatchNorm statistics (`batchnorm`, needs the card's "
+                     "adaptable graph), or the input's per-subcarrier mean (`mean`) or mean and spread (`mean-std`)",
+                     choices=("off", "batchnorm", "mean", "mean-std"))
     adapt_windows: int = key(3000, "windows the adaptation averages over (3000 = 5 min at 10 results/s)", lo=10, hi=1_000_000)
 
 

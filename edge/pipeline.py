@@ -72,8 +72,9 @@ class Pipeline:
         timing = Timing(card.window, hop, card.rate_hz)
         if self.calibration is None:
             self.calibration = LinkCalibration(self.cfg.calibration, card, timing, self.cfg.source.spec)
+            self.calibration.set_model(card, timing, model.onnx_path.parent, self.cfg.model.providers)
         else:
-            self.calibration.set_model(card, timing)
+            self.calibration.set_model(card, timing, model.onnx_path.parent, self.cfg.model.providers)
         hello = self.link.hello
         if hello is not None:
             check_hello(card, hello.csi_scaling)
@@ -169,7 +170,7 @@ class Pipeline:
         t0 = time.perf_counter()
         calib.windows(out.windows)
         x = prepare(apply_relative(card.feature.relative, out.windows, calib.profile), card, calib.adapt)
-        heads = self.model.run(x)
+        heads = self.model.run(x) if calib.session is None else calib.session.run(x)
         self.inference_ms.add((time.perf_counter() - t0) * 1000.0 / len(x))
         estimates = self.post(heads, None if card.novelty is None else novelty(card.novelty, heads[ACTIVITY]))
         calib.estimates([e.activity for e in estimates], [e.confidence for e in estimates], out.windows)

@@ -78,3 +78,92 @@ class StreamAdapter:
         g = self.gain()
         return {"mode": self.mode, "windows": self.seen, "active": self.active, "frozen": self.frozen,
                 "gain_min": round(float(g.min()), 3), "gain_max": round(float(g.max()), 3)}
+
+
+class BatchNormAdapter:
+    """BatchNorm statistics re-estimated on the stream, for the adaptable graph of a card.
+
+    Each layer's per-channel moments (the graph's `<name>_m1`, `<name>_m2` outputs) are
+    averaged over about `windows` windows (cumulative, then exponential); the graph is fed
+    mean = m1 and var = m2 - m1^2 once `min_windows` were seen, the training statistics
+    before. `reset()` returns to the training statistics; `frozen` stops the averaging."""
+
+    def __init__(self, layers, windows: int = 3000, min_windows: int = 100) -> None:
+        self.layers = list(layers)
+        self.windows, self.min_windows = windows, min_windows
+        self.frozen = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.seen = 0
+        self._m1 = [np.asarray(b.mean, dtype=np.float64) for b in self.layers]
+        self._m2 = [np.asarray(b.var, dtype=np.float64) + m**2 for b, m in zip(self.layers, self._m1, strict=True)]
+
+    @property
+    def active(self) -> bool:
+        return self.seen >= self.min_windows
+
+    def feed_list(self) -> list[np.ndarray]:
+        """[mean_0, var_0, mean_1, var_1, ...] float32: the training statistics until active."""
+        out = []
+        for b, m1, m2 in zip(self.layers, self._m1, self._m2, strict=True):
+            if self.active:
+                out += [m1.astype(np.float32), np.maximum(m2 - m1**2, 0.0).astype(np.float32)]
+            else:
+                out += [np.asarray(b.mean, np.float32), np.asarray(b.var, np.float32)]
+        return out
+
+    def feeds(self) -> dict[str, np.ndarray]:
+        names = [f"{b.name}_{k}" for b in self.layers for k in ("mean", "var")]
+        return dict(zip(names, self.feed_list(), strict=True))
+
+    def update(self, moments: list[np.ndarray], n: int = 1) -> None:
+        """`moments` = [m1_0, m2_0, m1_1, ...] of a batch of `n` windows."""
+        if self.frozen or n <= 0:
+            return
+        self.seen += n
+        a = min(1.0, n / min(self.seen, self.windows))
+        for i in range(len(self.layers)):
+            self._m1[i] += a * (np.asarray(moments[2 * i], np.float64) - self._m1[i])
+            self._m2[i] += a * (np.asarray(moments[2 * i + 1], np.float64) - self._m2[i])
+
+    def status(self) -> dict:
+        return {"mode": "batchnorm", "windows": self.seen, "active": self.active, "frozen": self.frozen,
+                "layers": len(self.layers)}
+
+
+class AdaptableSession:
+    """The card's adaptable graph in ONNX Runtime, run with a BatchNormAdapter's statistics."""
+
+    def __init__(self, card, model_dir, providers, threads: int = 1, windows: int = 3000) -> None:
+        import os
+
+        import onnxruntime as ort
+
+        from csi_edge.errors import ModelMismatchError
+        from csi_edge.model.card import sha256_file
+        from csi_edge.model.runtime import pick_providers
+
+        spec = card.adapt
+        if spec is None or not spec.onnx_file or not spec.batchnorm:
+            raise ModelMismatchError(f"model {card.model_id} has no adaptable graph (adapt.onnx_file): [calibration] adapt = "
+                                     "batchnorm needs a model trained with it (or use mean)")
+        path = model_dir / spec.onnx_file
+        if not path.exists() or sha256_file(path) != spec.onnx_sha256:
+            raise ModelMismatchError(f"{path}: the adaptable graph is missing or does not match the card's sha256")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(os.fspath(path), sess_options=options,
+                                            providers=pick_providers(list(providers), ort.get_available_providers()))
+        self.card = card
+        self.adapter = BatchNormAdapter(spec.batchnorm, windows=windows)
+        self._fetch = list(card.outputs) + [f"{b.name}_{k}" for b in spec.batchnorm for k in ("m1", "m2")]
+
+    def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Heads by name (as LoadedModel.run); the moments update the adapter."""
+        out = self.session.run(self._fetch, {self.card.input_name: x, **self.adapter.feeds()})
+        n_heads = len(self.card.heads)
+        self.adapter.update(out[n_heads:], len(x))
+        return {h.name: np.asarray(a, dtype=np.float32).reshape(len(x), -1)[:, : h.size]
+                for h, a in zip(self.card.heads, out[:n_heads], strict=True)}

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from csi_edge.calibration.adapt import StreamAdapter
+from csi_edge.calibration.adapt import AdaptableSession, StreamAdapter
 from csi_edge.calibration.baseline import Baseline, StreamIdentity, check_link, load_baseline
 from csi_edge.calibration.drift import DriftMonitor, DriftSettings
 from csi_edge.calibration.stats import BaselineBuilder, WindowStats, window_stats
@@ -65,6 +65,7 @@ class LinkCalibration:
         self._last: WindowStats | None = None
         self._quiet = np.zeros(0, dtype=bool)
         self.adapter: StreamAdapter | None = None
+        self.session: AdaptableSession | None = None  # [calibration] adapt = batchnorm
         self.recalibrations = 0
         self.set_model(card, timing)
         self._start_drift()
@@ -82,7 +83,7 @@ class LinkCalibration:
         return load_baseline(cfg.baseline)
 
     # model and baseline --------------------------------------------------------------------
-    def set_model(self, card: ModelCard, timing: Timing) -> None:
+    def set_model(self, card: ModelCard, timing: Timing, model_dir: Path | None = None, providers=("cpu",)) -> None:
         """A (new) model: its baseline needs, its adaptation statistics, its window timing."""
         if card.needs_baseline and self.baseline is None:
             raise ModelMismatchError(f"model {card.model_id} takes baseline-relative features (feature.relative = "
@@ -93,8 +94,10 @@ class LinkCalibration:
             self.timing = timing
             if self.drift is not None:
                 self.drift.window_s = timing.window_s
-        self.adapter = None
-        if self.cfg.adapt != "off":
+        self.adapter, self.session = None, None
+        if self.cfg.adapt == "batchnorm" and model_dir is not None:
+            self.session = AdaptableSession(card, model_dir, providers, windows=self.cfg.adapt_windows)
+        elif self.cfg.adapt in ("mean", "mean-std"):
             if card.adapt is None:
                 event(log, "adaptation_unavailable", logging.WARNING, model=card.model_id, reason="no adapt statistics in the card")
             else:
@@ -132,12 +135,15 @@ class LinkCalibration:
         stats = window_stats(windows)
         self._last = stats
         self._quiet = self.drift.update(stats) if self.drift is not None else np.zeros(len(windows), dtype=bool)
-        if self.adapter is not None:
-            self.adapter.frozen = self.alarm
+        for adapter in self._adapters():
+            adapter.frozen = self.alarm
         if self.recording is not None:
             self.recording.add_windows(windows)
             if self.recording.seconds >= self.cfg.seconds:
                 self._adopt(self.recording, self.recording_origin)
+
+    def _adapters(self) -> list:
+        return [a for a in (self.adapter, None if self.session is None else self.session.adapter) if a is not None]
 
     def adapt(self, unscaled: np.ndarray) -> np.ndarray:
         """The adaptation step of `prepare` (identity when off)."""
@@ -187,8 +193,8 @@ class LinkCalibration:
         self._stretch, self._stretch_s = None, 0.0
         self.recalibrations += 1
         self._start_drift()
-        if self.adapter is not None:
-            self.adapter.reset()
+        for adapter in self._adapters():
+            adapter.reset()
         event(log, "recalibrated", origin=origin, windows=baseline.windows, seconds=baseline.seconds,
               null_drift_p95_dB=baseline.null_drift_dB.get("p95"))
         if self.cfg.save and self.cfg.baseline:
@@ -214,6 +220,6 @@ class LinkCalibration:
             info["empty_stretch_s"] = round(self._stretch_s, 1)
         out = {"drift": None if d is None or d.drift_dB is None else round(d.drift_dB, 3), "recalibrate": self.alarm,
                "calibration": info}
-        if self.adapter is not None:
-            out["adaptation"] = self.adapter.status()
+        for adapter in self._adapters():
+            out["adaptation"] = adapter.status()
         return out

@@ -118,13 +118,27 @@ class NoveltySpec:
 
 
 @dataclass(frozen=True)
+class BatchNormLayer:
+    """One BatchNorm of the adaptable graph: inputs `<name>_mean`/`_var`, outputs `<name>_m1`/`_m2`."""
+
+    name: str
+    channels: int
+    mean: tuple[float, ...]  # training running statistics (the graph's defaults)
+    var: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class AdaptSpec:
-    """Per-subcarrier mean and std of the model's unscaled input (after transform and
-    per-window normalisation) over training windows: the reference test-time adaptation maps
-    the stream's statistics onto (csi_edge.calibration.adapt)."""
+    """What test-time adaptation needs (csi_edge.calibration.adapt): per-subcarrier mean and std
+    of the model's unscaled input (after transform and per-window normalisation) over training
+    windows; optionally the adaptable graph `onnx_file` (BatchNorm statistics as inputs, their
+    moments as outputs; tools/train/bn_adapt.py) with its sha256 and layers."""
 
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    onnx_file: str = ""
+    onnx_sha256: str = ""
+    batchnorm: tuple[BatchNormLayer, ...] = ()
 
 
 def activity_head(classes: tuple[str, ...] | list[str], output: str = "class_logits") -> Head:
@@ -257,7 +271,10 @@ def _novelty(data: dict | None) -> NoveltySpec | None:
 def _adapt(data: dict | None) -> AdaptSpec | None:
     if data is None:
         return None
-    return AdaptSpec(mean=tuple(float(v) for v in data["mean"]), std=tuple(float(v) for v in data["std"]))
+    layers = tuple(BatchNormLayer(str(b["name"]), int(b["channels"]), tuple(float(v) for v in b["mean"]),
+                                  tuple(float(v) for v in b["var"])) for b in data.get("batchnorm") or ())
+    return AdaptSpec(mean=tuple(float(v) for v in data["mean"]), std=tuple(float(v) for v in data["std"]),
+                     onnx_file=str(data.get("onnx_file") or ""), onnx_sha256=str(data.get("onnx_sha256") or ""), batchnorm=layers)
 
 
 def _upgrade_schema_1(data: dict) -> dict:
@@ -377,6 +394,8 @@ def _calibration_problems(card: ModelCard) -> list[str]:
     ad = card.adapt
     if ad is not None and not (len(ad.mean) == len(ad.std) == f.subcarriers):
         problems.append(f"adapt.mean and adapt.std need {f.subcarriers} values each")
+    if ad is not None and any(not (len(b.mean) == len(b.var) == b.channels) for b in ad.batchnorm):
+        problems.append("adapt.batchnorm: each layer needs `channels` mean and var values")
     return problems
 
 

@@ -16,9 +16,10 @@ Cross-session accuracy, per seed, of three input variants:
 - `relative`: amplitudes in dB relative to each part's baseline, no centring (calibrated);
   also evaluated with the *training* session's baseline on the test parts (`stale`: what happens
   without recalibration);
-each evaluated plain, with the daemon's test-time input adaptation (`+adapt-mean`,
-`+adapt-mean-std`) and with
-BatchNorm re-estimation (`+tta`, torch only, for comparison).
+each evaluated plain, with the daemon's test-time adaptation (`+adapt-batchnorm`: BatchNorm
+statistics averaged over the stream as the daemon does with the adaptable ONNX graph;
+`+adapt-mean`, `+adapt-mean-std`: input statistics) and with
+BatchNorm re-estimation on the whole test part at once (`+tta`, `eval --tta`, for comparison).
 
 Novelty: leave one class out (train without it, test with all), the `centre` recipe; per
 held-out class and seed: novelty AUROC (msp, energy), known-class accuracy, unknown rates.
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from csi_edge.config import load_config
+from csi_edge.tools.train.bn_adapt import batchnorm_predict
 from csi_edge.tools.train.calibration import adapted_predict, relative_recordings
 from csi_edge.tools.train.datasets import Recording, WindowSet, classes_of, split_random
 from csi_edge.tools.train.evaluate import per_part, strip_confusion
@@ -126,6 +128,7 @@ def cross_session(setup: Setup, seeds: list[int], cfg: TrainConfig, out: Path) -
             model, pipeline, result, parts = run_once(data, opts, dataclasses.replace(cfg, seed=seed), out / "tmp.pt")
             evals = {"plain": {k: v for k, v in parts.items() if not k.endswith("+tta")},
                      "+tta": {k[:-4]: v for k, v in parts.items() if k.endswith("+tta")}}
+            evals["+adapt-batchnorm"] = per_part(data.test, *batchnorm_predict(model, pipeline, data.test))
             for mode in ("mean", "mean-std"):
                 evals[f"+adapt-{mode}"] = per_part(data.test, *adapted_predict(_torch_runner(model), pipeline.card, data.test, mode=mode))
             if relative != "none":

@@ -43,6 +43,8 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
 
 def add_calibration_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("calibration (docs/calibration.md)")
+    g.add_argument("--no-adaptable", dest="adaptable", action="store_false", help="do not write NAME.adapt.onnx (the graph "
+                   "the daemon's [calibration] adapt = batchnorm runs)")
     g.add_argument("--baseline", action="append", metavar="PART=FILE", help="empty-room baseline of a dataset part (day, "
                    "trial) from csi-edge calibrate, for --relative db (repeatable)")
 
@@ -159,6 +161,11 @@ def run(args) -> int:
     from csi_edge.tools.train.export import write_model
 
     card = write_model(model, card, out)
+    if args.adaptable:
+        from csi_edge.tools.train.bn_adapt import export_adaptable
+
+        card = export_adaptable(model, card, out)  # NAME.adapt.onnx: BatchNorm adaptation in the daemon
+        card.save(out.with_name(out.name + ".json"))
     _print_metrics(parts, summarise(runs) if args.seeds > 1 else None)
     print(f"wrote {out}.onnx and {out}.json ({card.model_id})")
     return 0

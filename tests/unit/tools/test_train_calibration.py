@@ -71,3 +71,45 @@ def test_relative_features_need_a_baseline_for_every_part():
     assert relative_recordings([rec], "none", {})[0] is rec
     with pytest.raises(UsageError, match=r"no --baseline for part 'd2'.*given: d1"):
         relative_recordings([rec], "db", {"d1": base})
+
+
+def test_the_adaptable_graph_is_the_plain_model_until_fed_and_runs_in_the_daemon(tmp_path):
+    import onnxruntime as ort
+    import torch
+
+    from csi_edge.calibration.adapt import AdaptableSession
+    from csi_edge.config import load_config
+    from csi_edge.daemon import load_model
+    from csi_edge.pipeline import Pipeline
+    from csi_edge.tools.sim import stream
+    from csi_edge.tools.train.bn_adapt import AdaptableModel
+    from csi_edge.tools.train.checkpoint import load_model as load_checkpoint
+
+    data = _npz(tmp_path / "train.npz", classes=("empty", "walking"))
+    out = tmp_path / "m"
+    assert main(["train", "--data", f"amplitudes:{data}", "--out", str(out), *COMMON]) == 0
+    card, onnx_path = load_card(out)
+    assert card.adapt.onnx_file == "m.adapt.onnx" and len(card.adapt.batchnorm) == 4  # the compact CNN's four
+    x = np.random.default_rng(0).standard_normal((3, 1, 52, 32)).astype(np.float32)
+    plain = ort.InferenceSession(str(onnx_path)).run(None, {"csi": x})[0]
+    adaptable = ort.InferenceSession(str(tmp_path / "m.adapt.onnx")).run(["class_logits"], {"csi": x})[0]
+    assert np.allclose(plain, adaptable, atol=1e-5)  # fed nothing: the same model
+    session = AdaptableSession(card, tmp_path, ["cpu"], windows=50)
+    session.adapter.min_windows = 2
+    for _ in range(3):
+        session.run(x + 0.5)  # a shifted stream
+    assert session.adapter.active
+    feeds = session.adapter.feed_list()
+    model, _, _ = load_checkpoint(tmp_path / "m.pt", card)
+    with torch.no_grad():
+        ref = AdaptableModel(model)(torch.from_numpy(x), *[torch.from_numpy(f) for f in feeds])[0].numpy()
+    got = session.session.run(["class_logits"], {"csi": x, **session.adapter.feeds()})[0]
+    assert np.allclose(ref, got, atol=1e-4) and not np.allclose(got, plain, atol=1e-3)  # adapted, as torch computes it
+    cfg = load_config(None, {"model.path": str(out), "calibration.adapt": "batchnorm", "calibration.adapt_windows": 50,
+                             "mqtt.enabled": False})
+    pipe = Pipeline(cfg, load_model(cfg), "t")
+    results = []
+    for chunk, _ in stream(day=1, activity="walking", realtime=False, seconds=30):
+        results += pipe.feed(chunk, 0.0)
+    status = pipe.snapshot()["adaptation"]
+    assert results and status["mode"] == "batchnorm" and status["windows"] == len(results) and status["active"]
