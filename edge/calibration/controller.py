@@ -28,7 +28,7 @@ import numpy as np
 from csi_edge.calibration.adapt import AdaptableSession, StreamAdapter
 from csi_edge.calibration.baseline import Baseline, StreamIdentity, check_link, load_baseline
 from csi_edge.calibration.drift import DriftMonitor, DriftSettings
-from csi_edge.calibration.stats import BaselineBuilder, WindowStats, window_stats
+from csi_edge.calibration.stats import BaselineBuilder, window_stats
 from csi_edge.config import CalibrationConfig
 from csi_edge.errors import CsiEdgeError, ModelMismatchError
 from csi_edge.logs import event
@@ -62,7 +62,6 @@ class LinkCalibration:
         self._stretch: BaselineBuilder | None = None  # confident emptiness, for the automatic path
         self._stretch_s = 0.0
         self._auto_due = False
-        self._last: WindowStats | None = None
         self._quiet = np.zeros(0, dtype=bool)
         self.adapter: StreamAdapter | None = None
         self.session: AdaptableSession | None = None  # [calibration] adapt = batchnorm
@@ -132,9 +131,10 @@ class LinkCalibration:
 
     def windows(self, windows: np.ndarray) -> None:
         """Amplitude windows (B, W, S) about to be classified."""
-        stats = window_stats(windows)
-        self._last = stats
-        self._quiet = self.drift.update(stats) if self.drift is not None else np.zeros(len(windows), dtype=bool)
+        if self.drift is not None:
+            self._quiet = self.drift.update(window_stats(windows))
+        else:
+            self._quiet = np.zeros(len(windows), dtype=bool)
         for adapter in self._adapters():
             adapter.frozen = self.alarm
         if self.recording is not None:
