@@ -90,8 +90,7 @@ def record(cfg, spec: str, seconds: float, window: int, hop: int, progress: bool
                 reader.feed(None, source)
                 break
             reader.feed(chunk, source)
-            bar.n = min(round(builder.seconds, 1), bar.total)
-            bar.refresh()
+            bar.update(min(round(builder.seconds, 1), bar.total) - bar.n)  # tqdm rate-limits the redraws
             if time.monotonic() - t0 > wall_limit:
                 raise CsiEdgeError(f"{spec}: only {builder.seconds:.1f} s of packets in {wall_limit:.0f} s of waiting "
                                    f"(needed {seconds:g} s); is the board streaming?")
