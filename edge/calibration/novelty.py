@@ -9,6 +9,9 @@ The card's `novelty.quantiles` are the score's percentiles on held-out windows o
 classes; novelty = the interpolated fraction of those windows that score lower, 0..1 (0.99:
 more unusual than 99 % of held-out windows). Above `threshold` (0.99 by default, i.e. 1 % of
 known held-out windows would be called unknown) the daemon reports `activity: "unknown"`.
+With `tails = "both"` a score far *below* the held-out range counts too (|2F - 1|): an unknown
+activity with stronger signals than any known one (walking, for a model that never saw it)
+makes the logits *more* confident, not less (docs/benchmarks-calibration.md).
 """
 
 from __future__ import annotations
@@ -53,8 +56,10 @@ def novelty_from_scores(scores: np.ndarray, quantiles) -> np.ndarray:
 
 
 def novelty(spec: NoveltySpec, logits: np.ndarray) -> np.ndarray:
-    """(B, C) logits -> (B,) novelty 0..1 as the card defines it."""
-    return novelty_from_scores(novelty_score(spec.score, logits), spec.quantiles)
+    """(B, C) logits -> (B,) novelty 0..1 as the card defines it (`tails` "both": |2F - 1|, so a
+    window scoring below nearly every held-out window is as novel as one scoring above)."""
+    f = novelty_from_scores(novelty_score(spec.score, logits), spec.quantiles)
+    return np.abs(2.0 * f - 1.0) if spec.tails == "both" else f
 
 
 def auroc(scores_known: np.ndarray, scores_unknown: np.ndarray) -> float:

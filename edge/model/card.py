@@ -115,6 +115,7 @@ class NoveltySpec:
     threshold: float = 0.99
     measured_on: str = ""  # e.g. "validation"
     details: dict = field(default_factory=dict)  # e.g. AUROC measured at training time
+    tails: str = "upper"  # "upper": only high scores are novel; "both": scores beyond either end of the held-out range
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ def _novelty(data: dict | None) -> NoveltySpec | None:
         return None
     return NoveltySpec(score=data["score"], quantiles=tuple(float(q) for q in data["quantiles"]),
                        threshold=float(data.get("threshold", 0.99)), measured_on=str(data.get("measured_on") or ""),
-                       details=dict(data.get("details") or {}))
+                       details=dict(data.get("details") or {}), tails=str(data.get("tails") or "upper"))
 
 
 def _adapt(data: dict | None) -> AdaptSpec | None:
@@ -389,6 +390,8 @@ def _calibration_problems(card: ModelCard) -> list[str]:
             problems.append(f"novelty.score must be one of {NOVELTY_SCORES}")
         if len(q) < 2 or not np.all(np.isfinite(q)) or np.any(np.diff(q) < 0):
             problems.append("novelty.quantiles must be >= 2 finite, non-decreasing values")
+        if nov.tails not in ("upper", "both"):
+            problems.append(f"novelty.tails must be 'upper' or 'both' (got {nov.tails!r})")
         if not 0.0 < nov.threshold <= 1.0:
             problems.append(f"novelty.threshold must be in (0, 1] (got {nov.threshold})")
     ad = card.adapt

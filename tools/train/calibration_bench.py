@@ -152,13 +152,13 @@ def novelty_loo(setup: Setup, seeds: list[int], cfg: TrainConfig, out: Path) -> 
         for seed in seeds:
             data = make_data(setup.train, test, classes, seed)
             _, _, _, parts = run_once(data, Options(per_window="center-mean"), dataclasses.replace(cfg, seed=seed), out / "tmp.pt")
-            keep = ("accuracy", "f1_macro", "n", "n_unknown", "novelty_auroc_msp", "novelty_auroc_energy",
+            keep = ("accuracy", "f1_macro", "n", "n_unknown", "novelty_auroc_msp", "novelty_auroc_energy", "novelty_auroc_both",
                     "unknown_rate_known", "unknown_rate_unknown")
             rows.append({"dataset": setup.name, "heldout": held, "seed": seed,
                          "parts": {p: {k: m[k] for k in keep if k in m} for p, m in strip_confusion(parts).items()}})
             p = rows[-1]["parts"].get("all") or next(iter(rows[-1]["parts"].values()))
             print(f"{setup.name} without {held} seed {seed}: AUROC msp {p['novelty_auroc_msp']:.3f} energy "
-                  f"{p['novelty_auroc_energy']:.3f}, known acc {p.get('accuracy', float('nan')):.3f}", flush=True)
+                  f"{p['novelty_auroc_energy']:.3f} two-sided {p['novelty_auroc_both']:.3f}, known acc {p.get('accuracy', float('nan')):.3f}", flush=True)
     return rows
 
 

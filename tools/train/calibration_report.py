@@ -43,13 +43,14 @@ def novelty_table(rows: list[dict]) -> str:
     by: dict = defaultdict(lambda: defaultdict(list))
     for r in rows:
         m = r["parts"].get("all") or next(iter(r["parts"].values()))
-        for k in ("novelty_auroc_msp", "novelty_auroc_energy", "accuracy", "unknown_rate_known", "unknown_rate_unknown"):
+        for k in ("novelty_auroc_msp", "novelty_auroc_energy", "novelty_auroc_both", "accuracy", "unknown_rate_known", "unknown_rate_unknown"):
             if k in m and m[k] == m[k]:
                 by[r["heldout"]][k].append(m[k])
-    lines = ["| held out | AUROC msp % | AUROC energy % | known-class ACC % | `unknown` rate, known windows % | `unknown` rate, unknown windows % |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| held out | AUROC msp % | AUROC energy % | AUROC energy two-sided % | known-class ACC % | `unknown` rate, known windows % | `unknown` rate, unknown windows % |",
+             "|---|---|---|---|---|---|---|"]
     for held, m in by.items():
-        lines.append(f"| {held} | {_ms(m['novelty_auroc_msp'])} | {_ms(m['novelty_auroc_energy'])} | {_ms(m['accuracy'])} | "
+        lines.append(f"| {held} | {_ms(m['novelty_auroc_msp'])} | {_ms(m['novelty_auroc_energy'])} | "
+                     f"{_ms(m['novelty_auroc_both'])} | {_ms(m['accuracy'])} | "
                      f"{_ms(m['unknown_rate_known'])} | {_ms(m['unknown_rate_unknown'])} |")
     return "\n".join(lines)
 

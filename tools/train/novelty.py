@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from csi_edge.calibration.novelty import auroc, fit_quantiles, novelty_from_scores, novelty_score
+from csi_edge.calibration.novelty import auroc, fit_quantiles, novelty, novelty_from_scores, novelty_score
 from csi_edge.errors import UsageError
 from csi_edge.model.card import NOVELTY_SCORES, ModelCard, NoveltySpec
 from csi_edge.tools.train.datasets import Recording, WindowSet, classes_of
@@ -37,11 +37,11 @@ def select_classes(recordings: list[Recording], wanted: str | None) -> tuple[str
 
 
 def novelty_spec(val_logits: np.ndarray, score: str = DEFAULT_SCORE, threshold: float = DEFAULT_THRESHOLD,
-                 measured_on: str = "validation") -> NoveltySpec:  # fmt: skip
+                 measured_on: str = "validation", tails: str = "upper") -> NoveltySpec:  # fmt: skip
     if score not in NOVELTY_SCORES:
         raise UsageError(f"--novelty-score must be one of {', '.join(NOVELTY_SCORES)} (got {score!r})")
     scores = novelty_score(score, val_logits)
-    return NoveltySpec(score, fit_quantiles(scores), threshold, measured_on, {"windows": int(len(scores))})
+    return NoveltySpec(score, fit_quantiles(scores), threshold, measured_on, {"windows": int(len(scores))}, tails)
 
 
 def open_set(recordings: list[Recording], ws: WindowSet) -> WindowSet | None:
@@ -68,8 +68,11 @@ def open_set_metrics(card: ModelCard, all_ws: WindowSet, logits: np.ndarray) -> 
             s = novelty_score(score, logits)
             m[f"novelty_auroc_{score}"] = auroc(s[k], s[u])
         if card.novelty is not None:
-            m["novelty_auroc"] = m[f"novelty_auroc_{card.novelty.score}"]
-            nov = novelty_from_scores(novelty_score(card.novelty.score, logits[idx]), card.novelty.quantiles)
+            f = novelty_from_scores(novelty_score(card.novelty.score, logits), card.novelty.quantiles)
+            both = np.abs(2.0 * f - 1.0)
+            m["novelty_auroc_both"] = auroc(both[k], both[u])  # two-sided (tails "both")
+            m["novelty_auroc"] = m["novelty_auroc_both"] if card.novelty.tails == "both" else m[f"novelty_auroc_{card.novelty.score}"]
+            nov = novelty(card.novelty, logits[idx])
             flagged = nov > card.novelty.threshold
             m["unknown_rate_known"] = float(flagged[~unknown[idx]].mean()) if len(k) else float("nan")
             m["unknown_rate_unknown"] = float(flagged[unknown[idx]].mean()) if len(u) else float("nan")

@@ -189,3 +189,16 @@ def test_adapter_is_bounded_reversible_and_freezes():
 def test_window_stats_shapes():
     stats = window_stats(windows(3))
     assert isinstance(stats, WindowStats) and stats.profile.shape == (3, S) and stats.flicker.shape == (3, S)
+
+
+def test_two_sided_novelty_flags_scores_below_the_held_out_range():
+    from csi_edge.calibration.novelty import novelty
+    from csi_edge.model.card import NoveltySpec
+
+    held = np.linspace(-5.0, -1.0, 1000)  # energy scores of validation windows
+    spec = NoveltySpec("energy", fit_quantiles(held), 0.99, "validation", tails="both")
+    confident = np.array([[30.0, 0.0]])  # far more confident than any validation window: energy -30
+    usual = np.array([[3.0, 0.0]])
+    assert novelty(spec, confident)[0] == 1.0 and novelty(spec, usual)[0] < 0.9
+    upper = NoveltySpec("energy", spec.quantiles, 0.99)
+    assert novelty(upper, confident)[0] == 0.0
