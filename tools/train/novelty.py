@@ -37,7 +37,7 @@ def select_classes(recordings: list[Recording], wanted: str | None) -> tuple[str
 
 
 def novelty_spec(val_logits: np.ndarray, score: str = DEFAULT_SCORE, threshold: float = DEFAULT_THRESHOLD,
-                 measured_on: str = "validation", tails: str = "upper") -> NoveltySpec:  # fmt: skip
+                 measured_on: str = "validation", tails: str = "both") -> NoveltySpec:  # fmt: skip
     if score not in NOVELTY_SCORES:
         raise UsageError(f"--novelty-score must be one of {', '.join(NOVELTY_SCORES)} (got {score!r})")
     scores = novelty_score(score, val_logits)
