@@ -85,6 +85,36 @@ class ModelConfig:
     presence_threshold: float = key(0.5, "presence when 1 - p(empty) reaches this", lo=0.0, hi=1.0)
     position_skill_ratio: float = key(0.8, "publish positions only from a model whose measured position RMSE is at most this "
                                       "fraction of the constant baseline's (its card's position skill)", lo=0.0, hi=1.0)
+    novelty_threshold: float = key(0.0, "report activity `unknown` when a window's novelty (0..1) exceeds this (0: the "
+                                   "threshold in the model card; 1: never)", lo=0.0, hi=1.0)
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Site calibration: the empty-room baseline, drift alarm, recalibration, test-time adaptation."""
+
+    baseline: str = key("", "empty-room baseline of this link (`csi-edge calibrate --out FILE`); empty: none (drift is null)")
+    save: bool = key(True, "write a baseline recorded on `recalibrate` to `baseline` (when set)")
+    seconds: float = key(60.0, "length of the recording a `recalibrate` command starts, seconds (the room should be empty)",
+                         lo=5.0, hi=3600.0)
+    drift_alarm_dB: float = key(1.5, "raise `recalibrate` when the quiet room's drift stays at or above this for drift_hold_s",
+                                lo=0.05, hi=40.0)
+    drift_clear_dB: float = key(1.0, "clear the alarm when the drift stays at or below this for drift_hold_s", lo=0.0, hi=40.0)
+    drift_hold_s: float = key(20.0, "seconds of quiet windows the drift must stay beyond a level to change the alarm",
+                              lo=0.0, hi=86400.0)
+    drift_tau_s: float = key(20.0, "time constant of the quiet-room profile average, seconds of quiet windows", lo=0.1, hi=86400.0)
+    quiet_motion: float = key(1.5, "a window is quiet when its motion ratio (flicker / the baseline's) is at most this",
+                              lo=0.5, hi=100.0)
+    auto_minutes: float = key(0.0, "recalibrate by itself after this many minutes of confident emptiness while recalibration "
+                              "is needed or no baseline is loaded (0: never)", lo=0.0, hi=60.0)
+    auto_confidence: float = key(0.9, "confident emptiness: activity `empty` with at least this confidence in a quiet window",
+                                 lo=0.0, hi=1.0)
+    request_file: str = key("/var/lib/csi-edge/recalibrate", "on SIGHUP, when this file exists it is removed and the daemon "
+                            "recalibrates (besides reloading the model)")
+    adapt: str = key("off", "test-time adaptation on the stream: the BatchNorm statistics (`batchnorm`, needs the card's "
+                     "adaptable graph), or the input's per-subcarrier mean (`mean`) or mean and spread (`mean-std`)",
+                     choices=("off", "batchnorm", "mean", "mean-std"))
+    adapt_windows: int = key(3000, "windows the adaptation averages over (3000 = 5 min at 10 results/s)", lo=10, hi=1_000_000)
 
 
 @dataclass(frozen=True)
@@ -180,6 +210,7 @@ class Config:
     sim: SimConfig = field(default_factory=SimConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     window: WindowConfig = field(default_factory=WindowConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
@@ -351,6 +382,8 @@ def _cross_checks(v: dict, where: str) -> list[str]:
         errors.append(f"{where}: [source] reconnect_min_s must be <= reconnect_max_s ({v['source']['reconnect_max_s']})")
     if v["window"]["size"] and v["window"]["hop"] > v["window"]["size"]:
         errors.append(f"{where}: [window] hop must be <= size ({v['window']['size']})")
+    if v["calibration"]["drift_clear_dB"] > v["calibration"]["drift_alarm_dB"]:
+        errors.append(f"{where}: [calibration] drift_clear_dB must be <= drift_alarm_dB ({v['calibration']['drift_alarm_dB']})")
     if bool(v["mqtt"]["cert_file"]) != bool(v["mqtt"]["key_file"]):
         errors.append(f"{where}: [mqtt] cert_file and key_file must be given together")
     if (v["mqtt"]["ca_file"] or v["mqtt"]["cert_file"]) and not v["mqtt"]["tls"]:

@@ -5,10 +5,10 @@
     start:  model (checked, warmed up) -> the links (one source + pipeline each; one link
             today) -> publishers (MQTT connects in the background) -> open the sources (a
             serial port that is away is retried, not fatal) -> signal handlers
-    loop:   each link: read (bounded wait) -> pipeline -> packets to the publishers that show
-            them (web view) -> results -> publish -> pump the MQTT queue -> health every
-            interval -> READY=1 (and a first health report) once frames flow -> WATCHDOG=1
-            -> SIGHUP reload
+    loop:   commands (recalibrate, ...) -> each link: read (bounded wait) -> pipeline ->
+            packets to the publishers that show them (web view) -> results -> publish -> pump
+            the MQTT queue -> health every interval -> READY=1 (and a first health report) once
+            frames flow -> WATCHDOG=1 -> SIGHUP reload (and recalibrate when the request file exists)
     stop:   SIGTERM/SIGINT/--seconds/every source ended -> flush the queue within a bound ->
             `offline` -> close the sources
 
@@ -69,6 +69,7 @@ class Daemon:
         self.exit_reason = ""
         self.links: list[Link] = []
         self.commands = Commands()  # from MQTT, the web view, signals; run on the loop thread
+        self.commands.register("recalibrate", self._recalibrate)
 
     # lifecycle -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -116,6 +117,8 @@ class Daemon:
                     if len(link.pipeline.decoded_frames):
                         self.publishers.packets(link.pipeline.decoded_frames, time.monotonic())
                     self._publish(results)
+                if link.calibration.take_auto_request():
+                    self.commands.put("recalibrate", "auto")
             if all(link.ended for link in self.links):
                 self.exit_reason = "end of source"
                 break
@@ -151,9 +154,26 @@ class Daemon:
               broker=health.get("broker_connected"), source_connected=health["source"]["connected"])
         return health
 
+    def _recalibrate(self, origin: str) -> None:
+        """The `recalibrate` command (MQTT, web view, SIGHUP with the request file, automatic)."""
+        for link in self.links:
+            link.calibration.request(origin)
+
+    def _recalibration_requested(self) -> bool:
+        """SIGHUP with `[calibration] request_file` present: remove it and recalibrate."""
+        path = Path(self.cfg.calibration.request_file) if self.cfg.calibration.request_file else None
+        if path is None or not path.exists():
+            return False
+        try:
+            path.unlink()
+        except OSError as exc:
+            event(log, "recalibration_request_unreadable", logging.WARNING, path=str(path), error=exc.strerror)
+        return self.commands.put("recalibrate", "signal")
+
     def _reload(self) -> None:
         """SIGHUP: load the model again (maybe a new one); keep the old one if that fails."""
         self.reload_requested = False
+        self._recalibration_requested()
         self.notifier.notify(reloading=1, monotonic_usec=int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6))
         old_model = self.links[0].pipeline.model
         old = old_model.card.model_id

@@ -14,6 +14,7 @@ EXAMPLES = """examples:
   csi-edge run --source serial:usb:303a:1001 --jsonl - --set mqtt.enabled=false
   csi-edge run --source replay:session-01/ --jsonl results.jsonl --seconds 60
   csi-edge run --source sim --no-mqtt --web 127.0.0.1:8080   (then open http://127.0.0.1:8080/)
+  csi-edge run --source serial:/dev/csi-edge-rx --baseline /var/lib/csi-edge/baseline.json
   csi-edge run --config config.toml --check-config
 """
 
@@ -34,6 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-mqtt", action="store_true", help="do not publish to a broker ([mqtt] enabled = false)")
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
     p.add_argument("--model", metavar="PATH", help="model package NAME(.onnx/.json) ([model] path)")
+    p.add_argument("--baseline", metavar="FILE", help="empty-room baseline of this link, from csi-edge calibrate ([calibration] baseline)")
     p.add_argument("--jsonl", metavar="PATH", help="also write results as JSON lines; - for stdout ([publish] jsonl)")
     p.add_argument("--web", metavar="HOST:PORT", help="serve the live web view there, e.g. 127.0.0.1:8080 ([web] enabled/host/port)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any configuration key")
@@ -51,7 +53,8 @@ def overrides_from_args(args) -> dict:
         out["mqtt.enabled"] = False
     if args.web:
         out.update(parse_listen(args.web))
-    for flag, key in (("source", "source.spec"), ("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl")):
+    for flag, key in (("source", "source.spec"), ("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl"),
+                      ("baseline", "calibration.baseline")):
         value = getattr(args, flag)
         if value is not None:
             out[key] = value
@@ -74,8 +77,12 @@ def run(args) -> int:
     setup_logging(cfg.log.level, cfg.log.format)
     parse_spec(cfg.source.spec)
     if args.check_config:
+        from csi_edge.calibration.controller import LinkCalibration, Timing
+
         model = load_model(cfg)
-        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {cfg.source.spec}, model {model.card.model_id}",
-              file=sys.stderr)
+        calib = LinkCalibration(cfg.calibration, model.card, Timing(model.card.window, model.card.hop, model.card.rate_hz))
+        baseline = f", baseline {cfg.calibration.baseline}" if calib.baseline is not None else ""
+        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {cfg.source.spec}, model {model.card.model_id}"
+              f"{baseline}", file=sys.stderr)
         return 0
     return Daemon(cfg, seconds=args.seconds).run()

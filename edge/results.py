@@ -34,10 +34,11 @@ class StateFields:
     classes: tuple[str, ...]
     position: bool  # positions are published (the model has measured position skill)
     card: ModelCard | None = field(default=None, compare=False, repr=False)  # the whole card (the web view shows it)
+    novelty: bool = False  # novelty is published and `activity` may be "unknown"
 
     @classmethod
     def of(cls, card: ModelCard, position_skill_ratio: float) -> StateFields:
-        return cls(card.model_id, card.classes, publishes_position(card, position_skill_ratio), card)
+        return cls(card.model_id, card.classes, publishes_position(card, position_skill_ratio), card, card.novelty is not None)
 
 
 def state_payload(result: WindowResult, now: float) -> dict:
@@ -47,6 +48,6 @@ def state_payload(result: WindowResult, now: float) -> dict:
     return {
         "time": result.time, "seq": result.seq, "node": result.node, "model": result.model,
         "activity": e.activity, "probabilities": e.probabilities, "confidence": e.confidence,
-        "presence": e.presence, "position": position, "packet_seq": result.packet_seq,
+        "presence": e.presence, "position": position, "novelty": e.novelty, "packet_seq": result.packet_seq,
         "latency_ms": round((now - result.arrival) * 1000.0, 3),
     }  # fmt: skip

@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from csi_edge.errors import UsageError
-from csi_edge.model.card import PER_WINDOW, SCALERS, TRANSFORMS
+from csi_edge.model.card import NOVELTY_SCORES, PER_WINDOW, RELATIVE, SCALERS, TRANSFORMS
 from csi_edge.tools.train import ARCHS
 from csi_edge.tools.train.seeds import fmt
 
@@ -51,6 +51,16 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--per-window", default="center-mean", choices=PER_WINDOW, help="per-window normalisation (chosen by cross-day validation, docs/training.md)")
     g.add_argument("--reduce", default="none", choices=("none", "pca", "ica", "umap"), help="dimensionality reduction over subcarriers (umap: not exportable)")
     g.add_argument("--dims", default="8", help="dimensions for --reduce; the ablation takes a list, e.g. 4,8,16")
+    g.add_argument("--relative", default="none", choices=RELATIVE, help="baseline-relative features: db = amplitude in dB relative to "
+                   "each part's empty-room baseline (needs --baseline PART=FILE; the daemon then needs --baseline)")
+
+
+def add_calibration_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("calibration (docs/calibration.md)")
+    g.add_argument("--no-adaptable", dest="adaptable", action="store_false", help="do not write NAME.adapt.onnx (the graph "
+                   "the daemon's [calibration] adapt = batchnorm runs)")
+    g.add_argument("--baseline", action="append", metavar="PART=FILE", help="empty-room baseline of a dataset part (day, "
+                   "trial) from csi-edge calibrate, for --relative db (repeatable)")
 
 
 def register(subparsers) -> None:
@@ -61,6 +71,11 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="models/NAME (files NAME.onnx, NAME.json, NAME.pt); a directory with --ablation")
     p.add_argument("--label-regex", help="csi: SPECs: regex whose first group, matched on the file name, is the label")
     add_input_options(p)
+    add_calibration_options(p)
+    p.add_argument("--classes", default="", metavar="A,B,C", help="train on these labels only; windows of other labels are "
+                   "unknown activities in test data (novelty AUROC)")
+    p.add_argument("--novelty-score", default="energy", choices=NOVELTY_SCORES, help="novelty score calibrated on the validation "
+                   "windows into the card (default energy)")
     g = p.add_argument_group("training")
     g.add_argument("--arch", default="compact", choices=ARCHS, help="network")
     g.add_argument("--epochs", type=int, default=25, help="epochs (cosine annealing over them)")
@@ -108,7 +123,8 @@ def options_from(args):
     if not dims or (len(dims) > 1 and not args.ablation):
         raise UsageError("--dims takes one integer (a list only with --ablation)")
     args.dims_list = dims
-    opts = Options(args.window, args.hop, args.feature, args.transform, args.scaler, args.scaler_stats, args.per_window, args.reduce, dims[0], args.val_split, args.tta)
+    opts = Options(args.window, args.hop, args.feature, args.transform, args.scaler, args.scaler_stats, args.per_window, args.reduce, dims[0], args.val_split, args.tta,
+                   classes=args.classes, relative=args.relative, novelty_score=args.novelty_score)
     cfg = TrainConfig(
         arch=args.arch, epochs=args.epochs, batch=args.batch, lr=args.lr, weight_decay=args.weight_decay, alpha=args.alpha,
         seed=args.seed, threads=args.threads, epoch_windows=args.epoch_windows, balanced=not args.no_balance,
@@ -137,7 +153,9 @@ def run(args) -> int:
     if out.suffix in (".onnx", ".json"):
         out = out.with_suffix("")
     out.parent.mkdir(parents=True, exist_ok=True)
-    data = load_data(args.data, args.val, args.test, opts, args.label_regex, args.seed)
+    from csi_edge.tools.train.calibration import parse_baselines
+
+    data = load_data(args.data, args.val, args.test, opts, args.label_regex, args.seed, parse_baselines(args.baseline))
     print(f"train: {describe(data.train.summary())}\nval:   {describe(data.val.summary())}")
     for line in data_warnings(data):
         print(f"warning: {line}", file=sys.stderr)
@@ -160,6 +178,11 @@ def run(args) -> int:
     from csi_edge.tools.train.export import write_model
 
     card = write_model(first.model, card, out)
+    if args.adaptable:
+        from csi_edge.tools.train.bn_adapt import export_adaptable
+
+        card = export_adaptable(first.model, card, out)  # NAME.adapt.onnx: BatchNorm adaptation in the daemon
+        card.save(out.with_name(out.name + ".json"))
     print_metrics(first.parts, summarise(runs) if args.seeds > 1 else None)
     print(f"wrote {out}.onnx and {out}.json ({card.model_id})")
     return 0
@@ -195,6 +218,7 @@ def print_metrics(parts: dict, seeds: dict | None) -> None:
         if "n" not in m or "accuracy" not in m:
             continue
         pos = f", position RMSE {m['rmse_m']:.2f} m (constant {m['baseline_rmse_m']:.2f} m)" if "baseline_rmse_m" in m else ""
+        pos += f", novelty AUROC {m['novelty_auroc']:.3f} ({m['n_unknown']} unknown)" if "novelty_auroc" in m else ""
         recall = ", ".join(f"{c} {100 * v:.0f}" for c, v in m.get("class_recall", {}).items())
         print(f"  {name}: accuracy {100 * m['accuracy']:.1f} %, macro-F1 {100 * m['f1_macro']:.1f} %{pos}; recall % {recall} (n={m['n']})")
     if seeds:

@@ -10,6 +10,11 @@ n_positions} plus `all` when there are several parts. The text output prints the
 `--tta` adds `PART+tta` entries: BatchNorm statistics re-estimated on that part's unlabelled
 windows (needs the NAME.pt checkpoint written by `train`, and torch).
 `--confusion DIR` writes one confusion-matrix PNG per part.
+`--adapt` adds `PART+adapt` entries: the daemon's test-time adaptation (input statistics
+re-estimated on the stream, csi_edge.calibration.adapt), each part streamed in time order.
+`--baseline PART=FILE` gives each part its empty-room baseline (a model with `feature.relative`
+needs one per part). When the data holds labels the model does not know, each part also gets
+`novelty_auroc` (unknown vs known windows), `n_unknown` and the `unknown` rates (docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--tta", action="store_true", help="also report test-time BatchNorm adaptation (+tta)")
     p.add_argument("--confusion", metavar="DIR", help="write confusion matrices as PNG here")
+    p.add_argument("--adapt", nargs="?", const="mean", choices=("mean", "mean-std"), help="also report the daemon's test-time "
+                   "input adaptation (+adapt; mode mean (default) or mean-std, as [calibration] adapt)")
+    p.add_argument("--baseline", action="append", metavar="PART=FILE", help="empty-room baseline of a part (repeatable)")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
     p.set_defaults(func=run)
 
@@ -45,18 +53,31 @@ def run(args) -> int:
     if args.hop is not None and args.hop < 1:
         raise UsageError(f"--hop must be >= 1 (got {args.hop})")
     card, onnx_path = load_card(args.model)
-    recordings = load_specs(args.data, card.feature.name, args.label_regex)
+    from csi_edge.tools.train.calibration import adapted_predict, ort_runner, parse_baselines, relative_recordings
+    from csi_edge.tools.train.novelty import open_set, open_set_metrics
+
+    recordings = relative_recordings(load_specs(args.data, card.feature.name, args.label_regex), card.feature.relative,
+                                     parse_baselines(args.baseline))
     width = recordings[0].features.shape[1]
     if width != card.feature.subcarriers:
         raise DataError(f"data has {width} subcarriers per packet; model {card.model_id} expects {card.feature.subcarriers}")
     ws = WindowSet(recordings, card.window, args.hop or card.hop, card.classes)
     if len(ws) == 0:
         raise DataError(f"no windows of {card.window} packets with labels among {list(card.classes)} in {', '.join(args.data)}")
-    logits, pos = onnx_predict(ort_session(onnx_path, args.threads), card, ws, progress=not args.json)
+    session = ort_session(onnx_path, args.threads)
+    logits, pos = onnx_predict(session, card, ws, progress=not args.json)
     if pos is None:  # a model without a position head
         pos = np.full((len(ws), 3), np.nan, np.float32)
     baseline = card_baseline(card)
     result = per_part(ws, logits, pos, baseline)
+    if args.adapt:
+        adapted = per_part(ws, *adapted_predict(ort_runner(session, card), card, ws, mode=args.adapt), baseline)
+        result.update({f"{k}+adapt": v for k, v in adapted.items()})
+    open_ws = open_set(recordings, ws)
+    if open_ws is not None:
+        all_logits, _ = onnx_predict(session, card, open_ws)
+        for part, m in open_set_metrics(card, open_ws, all_logits).items():
+            result.setdefault(part, {}).update(m)
     if args.tta:
         result.update(_tta(card, onnx_path, ws, baseline))
     if args.confusion:
@@ -103,9 +124,11 @@ def print_text(card, result: dict, n_windows: int) -> None:
         if "position_rmse_m" in m:
             base = f" (constant baseline {m['position_baseline_rmse_m']:.2f} m)" if "position_baseline_rmse_m" in m else ""
             pos = f"  position RMSE {m['position_rmse_m']:.2f} m{base}"
+        if "novelty_auroc" in m:
+            pos += f"  novelty AUROC {m['novelty_auroc']:.3f} ({m['n_unknown']} unknown)"
         recall = " ".join(f"{c} {100 * v:.0f}" for c, v in m.get("class_recall", {}).items())
         print(f"  {part:>10}: accuracy {100 * m.get('accuracy', 0):.1f} %  macro-F1 {100 * m.get('f1_macro', 0):.1f} %{pos}  "
-              f"recall % {recall}  n={m['n']}")
+              f"recall % {recall}  n={m.get('n', 0)}")
 
 
 def _tta(card, onnx_path: Path, ws, baseline) -> dict:

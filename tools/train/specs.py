@@ -71,7 +71,10 @@ def frames_recording(frames: FrameBatch, labels, part: str, source: str, feature
     labels = np.broadcast_to(np.asarray(labels, dtype=object), (len(frames),))[valid]
     pos = None if positions is None else np.asarray(positions, dtype=np.float32)[valid]
     layouts = tuple(sorted({layout_name(s) for s in np.unique(frames.meta["secondary_channel"][valid])}))
-    return Recording(values[valid], np.asarray(labels, dtype=str), part, source, pos, layouts)
+    codes = frames.meta["bandwidth"][valid]
+    codes = codes[(codes == 0) | (codes == 1)]
+    bandwidth = (20, 40)[int(np.bincount(codes.astype(np.int64)).argmax())] if len(codes) else None
+    return Recording(values[valid], np.asarray(labels, dtype=str), part, source, pos, layouts, bandwidth)
 
 
 def load_spec(spec: str, feature: str = "amplitude", label_regex: str | None = None) -> list[Recording]:
