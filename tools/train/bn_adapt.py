@@ -47,12 +47,14 @@ class _FedBN(nn.Module):
 
 
 class AdaptableModel(nn.Module):
-    """forward(x, mean_0, var_0, mean_1, var_1, ...) -> (logits, position, m1_0, m2_0, ...)."""
+    """forward(x, mean_0, var_0, mean_1, var_1, ...) -> (logits, position, m1_0, m2_0, ...);
+    without `position` (a model trained without positions) -> (logits, m1_0, m2_0, ...)."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, position: bool = True) -> None:
         super().__init__()
         import copy
 
+        self.position = position
         self.model = copy.deepcopy(model).eval()
         self.layers: list[nn.BatchNorm2d] = []
         self.fed: tuple = ()
@@ -77,7 +79,7 @@ class AdaptableModel(nn.Module):
         self.fed, self.moments = stats, []
         logits, pos = self.model(x)
         flat = [t for pair in self.moments for t in pair]
-        return (logits, pos, *flat)
+        return (logits, pos, *flat) if self.position else (logits, *flat)
 
 
 def layer_names(n: int) -> list[str]:
@@ -91,7 +93,7 @@ def export_adaptable(model: nn.Module, card: ModelCard, base: Path, opset: int =
 
     if card.adapt is None:
         raise ValueError("the card has no adapt statistics")
-    wrapped = AdaptableModel(model)
+    wrapped = AdaptableModel(model, position=len(card.outputs) > 1)  # the graph's outputs follow the card's heads
     stats = wrapped.training_stats()
     names = layer_names(len(wrapped.layers))
     inputs = [card.input_name] + [f"{n}_{k}" for n in names for k in ("mean", "var")]
