@@ -33,7 +33,7 @@ def export_onnx(model: torch.nn.Module, card: ModelCard, onnx_path: Path) -> Non
             buf,
             input_names=[card.input_name],
             output_names=list(card.outputs),
-            dynamic_axes={card.input_name: {0: "batch"}, card.outputs[0]: {0: "batch"}, card.outputs[1]: {0: "batch"}},
+            dynamic_axes={name: {0: "batch"} for name in (card.input_name, *card.outputs)},
             opset_version=OPSET,
             dynamo=False,
         )
