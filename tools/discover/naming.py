@@ -15,7 +15,7 @@ named classes and a single output, `class_logits`: a discovered model has no pos
 `--labels-out FILE.npz` writes the run's data with per-packet labels from the named clusters
 (`amplitude`, `label`, `group`: the `amplitudes:` SPEC), so `csi-edge train --data
 amplitudes:FILE.npz` can refine a supervised model on them. A packet takes the label of the
-first window that ends at or after it; packets before the first window's end stay unlabelled.
+first window that ends at or after it; packets after the last window's end stay unlabelled.
 """
 
 from __future__ import annotations
