@@ -1,0 +1,167 @@
+"""Measurements for docs/discover.md: IIC against k-means, pairs, over-clustering, naming.
+
+    python -m csi_edge.tools.discover.study --preset sim --out reports/discover-sim --seeds 0,1,2
+    python -m csi_edge.tools.discover.study --preset real --out reports/discover-real --seeds 0,1,2
+
+For every seed and every configuration (pairs augment / temporal / both, without and with
+over-clustering K2 = 3K) it trains IIC on all windows of the preset (labels unused) and scores
+the kept main sub-head against the labels (acc, nmi, ari), beside k-means on the same windows
+(K clusters, and K2 for the over-clustering rows). Then it compares labelling by exception with
+full supervision on the preset's split: each cluster (or over-cluster) is named by the true label
+of ONE window, its most confident window in the labelled part (what a user clicking through
+`representatives.png` does), and the named model is scored on the test part; the supervised
+model (`csi-edge train`'s code, the same input definition) is trained on every label of the
+labelled part. Every run appends one JSON line to OUT/runs.jsonl (a rerun skips what is there);
+OUT/table.md and OUT/*.png summarise them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from csi_edge.tools.discover.iic import IICConfig
+from csi_edge.tools.discover.metrics import kmeans_clusters, scores_by_part
+from csi_edge.tools.discover.naming import class_order, merge_matrix
+from csi_edge.tools.discover.run import InputDef, discover, input_card, load_windows
+
+REAL = "../shared/data/real/mendelas-hand"
+PRESETS = {
+    "sim": {
+        "data": ["sim:days=1,2,3&seconds=20&sequences=2"],
+        "label_regex": None, "clusters": 4, "labelled_part": "d1",
+        "train": ["sim:days=1&seconds=20&sequences=2"], "test": ["sim:days=2,3&seconds=20&sequences=2"],
+    },
+    "real": {
+        "data": [f"csi:{REAL}/*.csv?part=(trial0\\d)"],
+        "label_regex": "(E0\\d)_", "clusters": 3, "labelled_part": "trial01",
+        "train": [f"csi:{REAL}/*trial01.csv"], "test": [f"csi:{REAL}/*trial02.csv?part=(trial0\\d)"],
+    },
+}
+PAIR_KINDS = ("augment", "temporal", "both")
+
+
+def one_window_names(wins, probs: np.ndarray, labelled: np.ndarray) -> list[str]:
+    """Each cluster named by the true label of its most confident window among `labelled`."""
+    clusters = probs.argmax(axis=1)
+    names = []
+    for c in range(probs.shape[1]):
+        cand = np.nonzero(labelled & (clusters == c) & (wins.y >= 0))[0]
+        if len(cand) == 0:  # no window of the labelled part: the most confident one anywhere
+            cand = np.nonzero(wins.y >= 0)[0]
+        best = cand[np.argmax(probs[cand, c])]
+        names.append(wins.classes[wins.y[best]])
+    return names
+
+
+def named_scores(wins, probs: np.ndarray, names: list[str], test: np.ndarray) -> dict:
+    """Accuracy / macro-F1 of the named model (merged probabilities, as exported) on `test`."""
+    from csi_edge.tools.train.evaluate import metrics
+
+    classes = class_order(names)
+    merged = probs[test] @ merge_matrix(names, classes)
+    pred = np.array([wins.classes.index(classes[i]) for i in merged.argmax(axis=1)])
+    logits = np.full((len(pred), len(wins.classes)), -1e3, dtype=np.float32)
+    logits[np.arange(len(pred)), pred] = 0.0
+    nan = np.full((len(pred), 3), np.nan, dtype=np.float32)
+    m = metrics(wins.y[test], logits, nan, nan, len(wins.classes))
+    return {"accuracy": round(m["accuracy"], 4), "f1_macro": round(m["f1_macro"], 4), "n": m["n"], "labelled_windows": len(names),
+            "classes_named": len(classes)}
+
+
+def supervised(preset: dict, inp: InputDef, seed: int, out: Path, epochs: int, epoch_windows: int, threads: int = 1) -> dict:
+    """`csi-edge train`'s code on every label of the labelled part; accuracy on the test part."""
+    from csi_edge.tools.train.augment import parse_augment
+    from csi_edge.tools.train.loop import TrainConfig
+    from csi_edge.tools.train.run import Options, load_data, run_once
+
+    opts = Options(window=inp.window, hop=inp.hop, per_window=inp.per_window)
+    cfg = TrainConfig(epochs=epochs, epoch_windows=epoch_windows, seed=seed, threads=threads, augment=parse_augment("rotate"), progress=False, log_epochs=False)
+    data = load_data(preset["train"], None, preset["test"], opts, preset["label_regex"], seed)
+    _, _, result, parts = run_once(data, opts, cfg, out / f"supervised_seed{seed}.pt")
+    key = "all" if "all" in parts else next(iter(parts))
+    return {"accuracy": round(parts[key]["accuracy"], 4), "f1_macro": round(parts[key]["f1_macro"], 4), "n": parts[key]["n"],
+            "labelled_windows": data.summary["train"]["windows"] + data.summary["val"]["windows"], "seconds": round(result.seconds, 1)}
+
+
+def _done(path: Path) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {r["key"]: r for r in rows}
+
+
+def _append(path: Path, row: dict) -> None:
+    with open(path, "a") as fh:
+        fh.write(json.dumps(row) + "\n")
+    print(json.dumps({k: row[k] for k in row if k in ("key", "acc", "nmi", "ari", "accuracy", "seconds")}), flush=True)
+
+
+def run_study(preset_name: str, out: Path, seeds: list[int], steps: int, hop: int, threads: int, sup_epochs: int, sup_windows: int) -> None:
+    preset = PRESETS[preset_name]
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "runs.jsonl"
+    done = _done(log)
+    inp = InputDef(hop=hop)
+    wins = load_windows(preset["data"], inp, preset["label_regex"])
+    parts = wins.parts()
+    labelled = np.zeros(len(wins), dtype=bool)
+    labelled[parts[preset["labelled_part"]]] = True
+    test = ~labelled & (wins.y >= 0)
+    k = preset["clusters"]
+    print(f"{preset_name}: {len(wins)} windows, parts {[(p, len(i)) for p, i in parts.items()]}", flush=True)
+    for seed in seeds:
+        card = input_card(wins, inp, seed)
+        for kk, name in ((k, "kmeans"), (3 * k, "kmeans_over")):
+            key = f"{name}/seed{seed}"
+            if key not in done:
+                t0 = time.perf_counter()
+                c = kmeans_clusters(wins, card, kk, seed)
+                _append(log, {"key": key, "kind": name, "seed": seed, **scores_by_part(wins, c, kk)["all"], "seconds": round(time.perf_counter() - t0, 1)})
+        for pairs in PAIR_KINDS:
+            for over in (0, 3 * k):
+                key = f"iic/{pairs}/over{over}/seed{seed}"
+                if key in done:
+                    continue
+                cfg = IICConfig(k, over, 5, pairs, steps, 64, seed=seed, threads=threads, progress=False)
+                found = discover(wins, card, cfg, kmeans=False)
+                row = {"key": key, "kind": "iic", "pairs": pairs, "over": over, "seed": seed, **scores_by_part(wins, found.probs.argmax(1), k)["all"],
+                       "sizes": found.summary["sizes"], "seconds": found.summary["seconds"], "head_losses": found.summary["head_losses"]}
+                row["named_1perK"] = named_scores(wins, found.probs, one_window_names(wins, found.probs, labelled), test)
+                if found.over_probs is not None:
+                    row["over_scores"] = scores_by_part(wins, found.over_probs.argmax(1), over)["all"]
+                    row["named_1perK2"] = named_scores(wins, found.over_probs, one_window_names(wins, found.over_probs, labelled), test)
+                _append(log, row)
+        key = f"supervised/seed{seed}"
+        if key not in done:
+            _append(log, {"key": key, "kind": "supervised", "seed": seed, **supervised(preset, inp, seed, out, sup_epochs, sup_windows, threads)})
+    from csi_edge.tools.discover.study_report import write_report
+
+    write_report(out, preset_name, dataclasses.asdict(inp), steps)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m csi_edge.tools.discover.study", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=sorted(PRESETS), required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--hop", type=int, default=20)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--sup-epochs", type=int, default=8)
+    p.add_argument("--sup-windows", type=int, default=512)
+    args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    run_study(args.preset, Path(args.out), [int(s) for s in args.seeds.split(",")], args.steps, args.hop, args.threads, args.sup_epochs, args.sup_windows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
