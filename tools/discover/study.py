@@ -4,7 +4,7 @@
     python -m csi_edge.tools.discover.study --preset real --out reports/discover-real --seeds 0,1,2
 
 For every seed and every configuration (pairs augment / temporal / both, without and with
-over-clustering K2 = 3K) it trains IIC on all windows of the preset (labels unused) and scores
+over-clustering K2 = 3K; `noisy` adds gain and noise jitter to `both`) it trains IIC on all windows of the preset (labels unused) and scores
 the kept main sub-head against the labels (acc, nmi, ari), beside k-means on the same windows
 (K clusters, and K2 for the over-clustering rows). Then it compares labelling by exception with
 full supervision on the preset's split: each cluster (or over-cluster) is named by the true label
@@ -43,7 +43,7 @@ PRESETS = {
         "train": [f"csi:{REAL}/*trial01.csv"], "test": [f"csi:{REAL}/*trial02.csv?part=(trial0\\d)"],
     },
 }
-PAIR_KINDS = ("augment", "temporal", "both")
+PAIR_KINDS = ("augment", "temporal", "both", "noisy")
 
 
 def one_window_names(wins, probs: np.ndarray, labelled: np.ndarray) -> list[str]:
@@ -89,6 +89,13 @@ def supervised(preset: dict, inp: InputDef, seed: int, out: Path, epochs: int, e
             "labelled_windows": data.summary["train"]["windows"] + data.summary["val"]["windows"], "seconds": round(result.seconds, 1)}
 
 
+def _nmi(a: np.ndarray, b: np.ndarray) -> float:
+    """NMI of the clusters with another partition (e.g. the recording: do clusters follow sessions?)."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    return round(float(normalized_mutual_info_score(a, b)), 4)
+
+
 def _done(path: Path) -> dict[str, dict]:
     if not path.exists():
         return {}
@@ -122,7 +129,8 @@ def run_study(preset_name: str, out: Path, seeds: list[int], steps: int, hop: in
             if key not in done:
                 t0 = time.perf_counter()
                 c = kmeans_clusters(wins, card, kk, seed)
-                _append(log, {"key": key, "kind": name, "seed": seed, **scores_by_part(wins, c, kk)["all"], "seconds": round(time.perf_counter() - t0, 1)})
+                _append(log, {"key": key, "kind": name, "seed": seed, **scores_by_part(wins, c, kk)["all"], "nmi_recording": _nmi(wins.rec, c),
+                              "seconds": round(time.perf_counter() - t0, 1)})
         for pairs in PAIR_KINDS:
             for over in (0, 3 * k):
                 key = f"iic/{pairs}/over{over}/seed{seed}"
@@ -131,7 +139,8 @@ def run_study(preset_name: str, out: Path, seeds: list[int], steps: int, hop: in
                 cfg = IICConfig(k, over, 5, pairs, steps, 64, seed=seed, threads=threads, progress=False)
                 found = discover(wins, card, cfg, kmeans=False)
                 row = {"key": key, "kind": "iic", "pairs": pairs, "over": over, "seed": seed, **scores_by_part(wins, found.probs.argmax(1), k)["all"],
-                       "sizes": found.summary["sizes"], "seconds": found.summary["seconds"], "head_losses": found.summary["head_losses"]}
+                       "sizes": found.summary["sizes"], "seconds": found.summary["seconds"], "head_losses": found.summary["head_losses"],
+                       "nmi_recording": _nmi(wins.rec, found.probs.argmax(1))}
                 row["named_1perK"] = named_scores(wins, found.probs, one_window_names(wins, found.probs, labelled), test)
                 if found.over_probs is not None:
                     row["over_scores"] = scores_by_part(wins, found.over_probs.argmax(1), over)["all"]

@@ -33,7 +33,7 @@ def cluster_rows(rows: list[dict]) -> list[dict]:
             continue
         groups.setdefault(name, []).append(r)
     for name, rs in groups.items():
-        row = {"name": name, "seeds": len(rs), **{m: _ms([r.get(m) for r in rs]) for m in ("acc", "nmi", "ari", "acc_many")}}
+        row = {"name": name, "seeds": len(rs), **{m: _ms([r.get(m) for r in rs]) for m in ("acc", "nmi", "ari", "acc_many", "nmi_recording")}}
         if rs[0]["kind"] == "iic":
             row["named_1perK"] = _ms([r["named_1perK"]["accuracy"] for r in rs])
             row["seconds"] = _ms([r["seconds"] for r in rs])
@@ -49,10 +49,10 @@ def write_report(out: Path, preset: str, inp: dict, steps: int) -> None:
     table = cluster_rows(rows)
     sup = [r for r in rows if r["kind"] == "supervised"]
     lines = [f"# discover study: {preset}", "", f"input: {inp}; IIC {steps} steps x 64 pairs, 5 sub-heads", "",
-             "| method | seeds | acc % | NMI | ARI | best naming of the clusters (many-to-one) % | one window per cluster, test % | one window per over-cluster, test % | IIC s |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| method | seeds | acc % | NMI | ARI | NMI with the recording | best naming of the clusters (many-to-one) % | one window per cluster, test % | one window per over-cluster, test % | IIC s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in table:
-        lines.append(f"| {r['name']} | {r['seeds']} | {_fmt(r['acc'])} | {_fmt(r['nmi'], False)} | {_fmt(r['ari'], False)} | "
+        lines.append(f"| {r['name']} | {r['seeds']} | {_fmt(r['acc'])} | {_fmt(r['nmi'], False)} | {_fmt(r['ari'], False)} | {_fmt(r['nmi_recording'], False)} | "
                      f"{_fmt(r.get('over_acc_many', r['acc_many']))} | {_fmt(r['named_1perK']) if 'named_1perK' in r else '-'} | "
                      f"{_fmt(r['named_1perK2']) if 'named_1perK2' in r else '-'} | {_fmt(r['seconds'], False) if 'seconds' in r else '-'} |")
     if sup:

@@ -130,7 +130,7 @@ def test_same_seed_same_clusters_other_seed_other_weights():
     assert len(a.over_losses) == 2 and a.over is not None
 
 
-@pytest.mark.parametrize("kind", ["augment", "temporal", "both"])
+@pytest.mark.parametrize("kind", ["augment", "temporal", "both", "noisy"])
 def test_pairs_are_prepared_model_inputs(kind):
     wins = _windows()
     card = input_card(wins, InputDef(window=32, hop=8), seed=0)
@@ -144,3 +144,14 @@ def test_packet_labels_follow_the_window_that_ends_at_or_after_them():
 
     out = packet_labels(np.array([3, 5, 7]), ["a", "b", "c"], 10)
     assert list(out) == ["a"] * 4 + ["b"] * 2 + ["c"] * 2 + ["", ""]
+
+
+def test_jitter_keeps_each_rows_mean_and_changes_its_spread():
+    from csi_edge.tools.discover.pairs import jitter
+
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 1, 52, 200), dtype=np.float32)
+    y = jitter(x, np.random.default_rng(1), gain=0.3, noise=0.0)
+    np.testing.assert_allclose(y.mean(axis=3), x.mean(axis=3), atol=1e-5)
+    ratio = (y - y.mean(axis=3, keepdims=True)).std(axis=3) / (x - x.mean(axis=3, keepdims=True)).std(axis=3)
+    assert np.all((ratio > 0.69) & (ratio < 1.31)) and ratio.std() > 0.05  # one gain per subcarrier
