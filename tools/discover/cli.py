@@ -6,7 +6,7 @@
 The first form trains Invariant Information Clustering on pairs of windows that share the
 activity (--pairs: augment, temporal, both) and writes DIR/assignments.csv, clusters.json,
 timeline.png, timelines/, sizes.png, representatives.png, summary.json and the run itself
-(discover.pt, input.json). When the data has labels it scores the clusters against them
+(discover.pt). When the data has labels it scores the clusters against them
 (acc: Hungarian matching, nmi, ari) beside k-means on the same windows.
 The second form names the clusters of a run (clusters given the same label merge; *=LABEL
 names the rest) and exports a model package (ONNX + card) that `csi-edge run` loads, and/or

@@ -11,7 +11,7 @@ from csi_edge.tools.discover import report
 from csi_edge.tools.discover.cli import out_dir
 from csi_edge.tools.discover.iic import IICConfig
 from csi_edge.tools.discover.run import InputDef, discover, input_card, load_windows
-from csi_edge.tools.discover.store import save_run
+from csi_edge.tools.discover.store import save_run, save_soft
 
 
 def discover_run(args) -> dict:
@@ -34,6 +34,7 @@ def discover_run(args) -> dict:
     meta = {"config": cfg.as_dict(), "specs": list(args.data), "label_regex": args.label_regex, "input": dataclasses.asdict(inp),
             "data": wins.summary(), "summary": summary, "history": found.result.history}
     save_run(out, found.result.net, found.result.head, found.result.over, card, meta)
+    save_soft(out, found.probs, found.over_probs, wins.y, wins.classes)
     report.write_assignments(out / "assignments.csv", wins, found.probs, found.over_probs)
     info = report.write_clusters(out, wins, found.probs, found.over_probs)
     if not args.no_plots:

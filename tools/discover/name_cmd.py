@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ import numpy as np
 
 from csi_edge.errors import DataError, UsageError
 from csi_edge.tools.discover import naming
-from csi_edge.tools.discover.store import Run, load_run
+from csi_edge.tools.discover.store import SOFT, Run, load_run
 
 
 def name_run(args) -> int:
@@ -45,20 +44,20 @@ def name_run(args) -> int:
 
 
 def score_on_run(run: Run, labels: list[str], over: bool) -> dict | None:
-    """Accuracy of the naming on the run's own labelled windows (from assignments.csv)."""
-    path = run.directory / "assignments.csv"
+    """Accuracy of the named model (merged cluster probabilities) on the run's labelled windows."""
+    path = run.directory / SOFT
     if not path.exists():
         return None
-    column = "overcluster" if over else "cluster"
-    hits = n = 0
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row.get("label"):
-                n += 1
-                hits += labels[int(row[column])] == row["label"]
-    if n == 0:
+    soft = np.load(path, allow_pickle=False)
+    probs = soft["over" if over else "probs"]
+    known = soft["y"] >= 0
+    if not known.any():
         return None
-    return {"accuracy": round(hits / n, 4), "n": n, "note": "transductive: the windows the clusters were found on"}
+    classes = naming.class_order(labels)
+    named = np.asarray(classes)[(probs[known] @ naming.merge_matrix(labels, classes)).argmax(axis=1)]
+    truth = np.asarray(soft["classes"])[soft["y"][known]]
+    return {"accuracy": round(float(np.mean(named == truth)), 4), "n": int(known.sum()),
+            "note": "transductive: the windows the clusters were found on"}
 
 
 def export(run: Run, model, classes, mapping: dict, on_run: dict | None, args) -> dict:
@@ -117,5 +116,5 @@ def write_labels(run: Run, labels: list[str], over: bool, path: Path) -> dict:
     print(f"labelling the windows of {', '.join(run.meta['specs'])} ...", file=sys.stderr)
     wins = load_windows(run.meta["specs"], inp, run.meta.get("label_regex"))
     head = run.over if over else run.head
-    clusters = assign(run.net, wins, run.card, head, over=over).argmax(axis=1)
+    clusters = assign(run.net, wins, run.card_for(("?",)), head, over=over).argmax(axis=1)
     return naming.write_labels_npz(path, wins, [labels[c] for c in clusters])

@@ -100,14 +100,12 @@ def named_model(run, labels: list[str], over: bool) -> tuple[NamedModel, tuple[s
 def export_card(run, classes: tuple[str, ...], mapping: dict, metrics: dict) -> ModelCard:
     training = {
         "method": "IIC (invariant information clustering), clusters named by hand (csi-edge discover --name)",
-        "discover": run.meta,
+        "discover": {k: v for k, v in run.meta.items() if k != "input_card"},
         "names": mapping,
-        "data": run.meta.get("data", {}),
     }
     notes = ("Discovered without labels (csi-edge discover), clusters named by hand. Metrics on the discovery data are "
              "transductive; judge the model by `csi-edge discover --name ... --test SPEC` on other sessions.")
-    return dataclasses.replace(run.card, classes=classes, outputs=("class_logits",), architecture="compact-iic",
-                               training=training, metrics=metrics, notes=notes)
+    return dataclasses.replace(run.card_for(classes), architecture="compact-iic", training=training, metrics=metrics, notes=notes)
 
 
 def packet_labels(ends: np.ndarray, window_labels: list[str], n: int) -> np.ndarray:

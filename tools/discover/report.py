@@ -7,6 +7,8 @@
   empty when unlabelled);
 - `clusters.json`: per cluster its size, its representative windows and, with labels, its
   label counts; the same for over-clusters;
+- `soft.npz`: the soft assignments of every window (`probs`, `over`), its class index `y` (-1 unlabelled)
+  and the `classes`, for scoring a naming;
 - `timeline.png` (all recordings) and `timelines/NNN.png` (one per recording), `sizes.png`,
   `representatives.png` (and `overclusters_representatives.png`).
 """
