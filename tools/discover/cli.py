@@ -43,6 +43,7 @@ def register(subparsers) -> None:
     g.add_argument("--steps", type=int, default=400, help="training steps (default 400)")
     g.add_argument("--batch", type=int, default=64, help="pairs per step (default 64)")
     g.add_argument("--lr", type=float, default=5e-3, help="AdamW learning rate (default 5e-3)")
+    g.add_argument("--marginal-weight", type=float, default=1.0, help="1 = plain IIC; 2 also rewards balanced clusters (docs/discover.md)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     g.add_argument("--no-kmeans", action="store_true", help="skip the k-means baseline")

@@ -28,7 +28,7 @@ def discover_run(args) -> dict:
     log = sys.stderr if args.json else sys.stdout
     print(f"discover: {len(wins)} windows ({int(wins.labelled.sum())} labelled) from {len(wins.recordings)} recordings", file=log)
     cfg = IICConfig(args.clusters, args.overclusters, args.heads, args.pairs, args.steps, args.batch, args.lr,
-                    seed=args.seed, threads=args.threads, progress=not args.no_progress)
+                    seed=args.seed, threads=args.threads, progress=not args.no_progress, marginal_weight=args.marginal_weight)
     found = discover(wins, card, cfg, kmeans=not args.no_kmeans)
     summary = {**found.summary, "out": str(out), "total_seconds": round(time.perf_counter() - t0, 1)}
     meta = {"config": cfg.as_dict(), "specs": list(args.data), "label_regex": args.label_regex, "input": dataclasses.asdict(inp),

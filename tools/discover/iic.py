@@ -47,16 +47,19 @@ def joint_distribution(z: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     return p / p.sum()
 
 
-def mutual_information(p: torch.Tensor) -> torch.Tensor:
-    """I of a joint distribution p (K, K) in nats; entries below EPS count as EPS."""
+def mutual_information(p: torch.Tensor, marginal_weight: float = 1.0) -> torch.Tensor:
+    """I of a joint distribution p (K, K) in nats; entries below EPS count as EPS.
+
+    With `marginal_weight` w > 1: sum_ij P_ij (log P_ij - w log P_i - w log P_j)
+    = I + (w - 1) (H(z) + H(z')), which favours balanced clusters more than I alone."""
     p = p.clamp_min(EPS)
     row = p.sum(dim=1, keepdim=True)
     col = p.sum(dim=0, keepdim=True)
-    return (p * (p.log() - row.log() - col.log())).sum()
+    return (p * (p.log() - marginal_weight * (row.log() + col.log()))).sum()
 
 
-def iic_loss(z: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
-    return -mutual_information(joint_distribution(z, z2))
+def iic_loss(z: torch.Tensor, z2: torch.Tensor, marginal_weight: float = 1.0) -> torch.Tensor:
+    return -mutual_information(joint_distribution(z, z2), marginal_weight)
 
 
 class IICNet(nn.Module):
@@ -85,6 +88,7 @@ class IICConfig:
     batch: int = 64  # pairs per step
     lr: float = 5e-3  # 1e-3 left the real recordings in the uniform saddle after 200 steps (docs/discover.md)
     weight_decay: float = 1e-4
+    marginal_weight: float = 1.0  # 1 = plain IIC; > 1 also rewards balanced clusters (see mutual_information)
     seed: int = 0
     threads: int = 2
     progress: bool = True
@@ -105,8 +109,8 @@ class IICResult:
     pairs_per_s: float = 0.0
 
 
-def _group_loss(outputs: list[torch.Tensor], b: int) -> torch.Tensor:
-    return torch.stack([iic_loss(z[:b], z[b:]) for z in outputs]).mean()
+def _group_loss(outputs: list[torch.Tensor], b: int, marginal_weight: float) -> torch.Tensor:
+    return torch.stack([iic_loss(z[:b], z[b:], marginal_weight) for z in outputs]).mean()
 
 
 def train_iic(cfg: IICConfig, wins: Windows, card: ModelCard) -> IICResult:
@@ -124,7 +128,7 @@ def train_iic(cfg: IICConfig, wins: Windows, card: ModelCard) -> IICResult:
         x, x2 = make_pairs(cfg.pairs, wins, rng.choice(len(wins), size=batch, replace=False), card, rng)
         main, over = net(torch.from_numpy(np.concatenate([x, x2])))
         use_over = cfg.overclusters > 0 and step % 2 == 1
-        loss = _group_loss(over if use_over else main, batch)
+        loss = _group_loss(over if use_over else main, batch, cfg.marginal_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -164,7 +168,7 @@ def select_losses(net: IICNet, cfg: IICConfig, wins: Windows, card: ModelCard) -
         m2, o2 = net(torch.from_numpy(x2))
         first.append(m1 + o1)  # main sub-heads, then over-clustering sub-heads
         second.append(m2 + o2)
-    losses = [float(iic_loss(torch.cat([b[k] for b in first]), torch.cat([b[k] for b in second]))) for k in range(len(first[0]))]
+    losses = [float(iic_loss(torch.cat([b[k] for b in first]), torch.cat([b[k] for b in second]), cfg.marginal_weight)) for k in range(len(first[0]))]
     return losses[: len(net.heads)], losses[len(net.heads) :]
 
 

@@ -79,13 +79,18 @@ def flat_inputs(wins: Windows, card: ModelCard, idx: np.ndarray, batch: int = 25
 
 def kmeans_clusters(wins: Windows, card: ModelCard, k: int, seed: int) -> np.ndarray:
     """k-means cluster of every window on the flattened model input."""
+    return kmeans_distances(wins, card, k, seed).argmin(axis=1)
+
+
+def kmeans_distances(wins: Windows, card: ModelCard, k: int, seed: int) -> np.ndarray:
+    """(M, k) distance of every window's flattened model input to each k-means centre."""
     from sklearn.cluster import KMeans
 
     rng = np.random.default_rng(seed)
     fit_idx = np.sort(rng.choice(len(wins), size=min(KMEANS_FIT, len(wins)), replace=False))
     model = KMeans(n_clusters=k, n_init=KMEANS_INIT, random_state=seed).fit(flat_inputs(wins, card, fit_idx))
-    out = np.empty(len(wins), dtype=np.int64)
+    out = np.empty((len(wins), k), dtype=np.float32)
     for a in range(0, len(wins), 1024):
         idx = np.arange(a, min(a + 1024, len(wins)))
-        out[idx] = model.predict(flat_inputs(wins, card, idx))
+        out[idx] = model.transform(flat_inputs(wins, card, idx))
     return out

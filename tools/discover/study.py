@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from csi_edge.tools.discover.iic import IICConfig
-from csi_edge.tools.discover.metrics import kmeans_clusters, scores_by_part
+from csi_edge.tools.discover.metrics import kmeans_distances, scores_by_part
 from csi_edge.tools.discover.naming import class_order, merge_matrix
 from csi_edge.tools.discover.run import InputDef, discover, input_card, load_windows
 
@@ -44,6 +44,26 @@ PRESETS = {
     },
 }
 PAIR_KINDS = ("augment", "temporal", "both", "noisy")
+
+
+def GRID(k: int) -> list[tuple[str, int, float]]:  # noqa: N802 - a constant that depends on K
+    """(pairs, over-clusters, marginal weight): plain IIC for every pair kind with and without
+    over-clustering, then the marginal weight 2 for every pair kind (and with over-clustering)."""
+    plain = [(p, over, 1.0) for p in PAIR_KINDS for over in (0, 3 * k)]
+    return plain + [(p, 0, 2.0) for p in PAIR_KINDS] + [("both", 3 * k, 2.0)]
+
+
+def iic_row(key: str, cfg: IICConfig, wins, card, labelled: np.ndarray, test: np.ndarray) -> dict:
+    found = discover(wins, card, cfg, kmeans=False)
+    k, over = cfg.clusters, cfg.overclusters
+    row = {"key": key, "kind": "iic", "pairs": cfg.pairs, "over": over, "weight": cfg.marginal_weight, "seed": cfg.seed,
+           **scores_by_part(wins, found.probs.argmax(1), k)["all"], "sizes": found.summary["sizes"], "seconds": found.summary["seconds"],
+           "head_losses": found.summary["head_losses"], "nmi_recording": _nmi(wins.rec, found.probs.argmax(1))}
+    row["named_1perK"] = named_scores(wins, found.probs, one_window_names(wins, found.probs, labelled), test)
+    if found.over_probs is not None:
+        row["over_scores"] = scores_by_part(wins, found.over_probs.argmax(1), over)["all"]
+        row["named_1perK2"] = named_scores(wins, found.over_probs, one_window_names(wins, found.over_probs, labelled), test)
+    return row
 
 
 def one_window_names(wins, probs: np.ndarray, labelled: np.ndarray) -> list[str]:
@@ -126,26 +146,18 @@ def run_study(preset_name: str, out: Path, seeds: list[int], steps: int, hop: in
         card = input_card(wins, inp, seed)
         for kk, name in ((k, "kmeans"), (3 * k, "kmeans_over")):
             key = f"{name}/seed{seed}"
-            if key not in done:
+            if key not in done or "named" not in done[key]:
                 t0 = time.perf_counter()
-                c = kmeans_clusters(wins, card, kk, seed)
+                dist = kmeans_distances(wins, card, kk, seed)
+                c = dist.argmin(axis=1)
+                names = one_window_names(wins, -dist, labelled)  # each cluster named by the window nearest its centre
                 _append(log, {"key": key, "kind": name, "seed": seed, **scores_by_part(wins, c, kk)["all"], "nmi_recording": _nmi(wins.rec, c),
-                              "seconds": round(time.perf_counter() - t0, 1)})
-        for pairs in PAIR_KINDS:
-            for over in (0, 3 * k):
-                key = f"iic/{pairs}/over{over}/seed{seed}"
-                if key in done:
-                    continue
-                cfg = IICConfig(k, over, 5, pairs, steps, 64, seed=seed, threads=threads, progress=False)
-                found = discover(wins, card, cfg, kmeans=False)
-                row = {"key": key, "kind": "iic", "pairs": pairs, "over": over, "seed": seed, **scores_by_part(wins, found.probs.argmax(1), k)["all"],
-                       "sizes": found.summary["sizes"], "seconds": found.summary["seconds"], "head_losses": found.summary["head_losses"],
-                       "nmi_recording": _nmi(wins.rec, found.probs.argmax(1))}
-                row["named_1perK"] = named_scores(wins, found.probs, one_window_names(wins, found.probs, labelled), test)
-                if found.over_probs is not None:
-                    row["over_scores"] = scores_by_part(wins, found.over_probs.argmax(1), over)["all"]
-                    row["named_1perK2"] = named_scores(wins, found.over_probs, one_window_names(wins, found.over_probs, labelled), test)
-                _append(log, row)
+                              "named": named_scores(wins, np.eye(kk, dtype=np.float32)[c], names, test), "seconds": round(time.perf_counter() - t0, 1)})
+        for pairs, over, weight in GRID(k):
+            key = f"iic/{pairs}/over{over}" + (f"/w{weight:g}" if weight != 1 else "") + f"/seed{seed}"
+            if key not in done:
+                cfg = IICConfig(k, over, 5, pairs, steps, 64, seed=seed, threads=threads, progress=False, marginal_weight=weight)
+                _append(log, iic_row(key, cfg, wins, card, labelled, test))
         key = f"supervised/seed{seed}"
         if key not in done:
             _append(log, {"key": key, "kind": "supervised", "seed": seed, **supervised(preset, inp, seed, out, sup_epochs, sup_windows, threads)})

@@ -26,7 +26,7 @@ def cluster_rows(rows: list[dict]) -> list[dict]:
     groups: dict[str, list[dict]] = {}
     for r in rows:
         if r["kind"] == "iic":
-            name = f"IIC {r['pairs']}" + (f" + over-clustering (K2={r['over']})" if r["over"] else "")
+            name = f"IIC {r['pairs']}" + (f" + over-clustering (K2={r['over']})" if r["over"] else "") + (f", w={r['weight']:g}" if r.get("weight", 1) != 1 else "")
         elif r["kind"] in ("kmeans", "kmeans_over"):
             name = "k-means, K clusters" if r["kind"] == "kmeans" else "k-means, K2 = 3K clusters"
         else:
@@ -34,6 +34,10 @@ def cluster_rows(rows: list[dict]) -> list[dict]:
         groups.setdefault(name, []).append(r)
     for name, rs in groups.items():
         row = {"name": name, "seeds": len(rs), **{m: _ms([r.get(m) for r in rs]) for m in ("acc", "nmi", "ari", "acc_many", "nmi_recording")}}
+        if rs[0]["kind"] == "kmeans" and all("named" in r for r in rs):
+            row["named_1perK"] = _ms([r["named"]["accuracy"] for r in rs])
+        if rs[0]["kind"] == "kmeans_over" and all("named" in r for r in rs):
+            row["named_1perK2"] = _ms([r["named"]["accuracy"] for r in rs])
         if rs[0]["kind"] == "iic":
             row["named_1perK"] = _ms([r["named_1perK"]["accuracy"] for r in rs])
             row["seconds"] = _ms([r["seconds"] for r in rs])
@@ -45,7 +49,12 @@ def cluster_rows(rows: list[dict]) -> list[dict]:
 
 
 def write_report(out: Path, preset: str, inp: dict, steps: int) -> None:
-    rows = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines() if line.strip()]
+    by_key = {}
+    for line in (out / "runs.jsonl").read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            by_key[row["key"]] = row  # a rerun's row replaces the earlier one
+    rows = list(by_key.values())
     table = cluster_rows(rows)
     sup = [r for r in rows if r["kind"] == "supervised"]
     lines = [f"# discover study: {preset}", "", f"input: {inp}; IIC {steps} steps x 64 pairs, 5 sub-heads", "",
@@ -78,9 +87,10 @@ def _bars(table: list[dict], sup: list[dict], path: Path, preset: str) -> None:
     axes[0].set_xticks(x, names, rotation=35, ha="right", fontsize=7)
     axes[0].set_title(f"{preset}: clusters against labels (all windows)", fontsize=9)
     axes[0].legend(fontsize=7)
-    iic = [r for r in table if "named_1perK" in r]
+    iic = [r for r in table if "named_1perK" in r or "named_1perK2" in r]
     xs = np.arange(len(iic))
-    axes[1].bar(xs - 0.2, [r["named_1perK"]["mean"] for r in iic], 0.4, yerr=[r["named_1perK"]["std"] for r in iic], capsize=2, label="one window per cluster")
+    axes[1].bar(xs - 0.2, [r.get("named_1perK", {}).get("mean", np.nan) for r in iic], 0.4,
+                yerr=[r.get("named_1perK", {}).get("std", 0) for r in iic], capsize=2, label="one window per cluster")
     axes[1].bar(xs + 0.2, [r.get("named_1perK2", {}).get("mean", np.nan) for r in iic], 0.4,
                 yerr=[r.get("named_1perK2", {}).get("std", 0) for r in iic], capsize=2, label="one window per over-cluster")
     if sup:

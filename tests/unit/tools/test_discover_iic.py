@@ -155,3 +155,13 @@ def test_jitter_keeps_each_rows_mean_and_changes_its_spread():
     np.testing.assert_allclose(y.mean(axis=3), x.mean(axis=3), atol=1e-5)
     ratio = (y - y.mean(axis=3, keepdims=True)).std(axis=3) / (x - x.mean(axis=3, keepdims=True)).std(axis=3)
     assert np.all((ratio > 0.69) & (ratio < 1.31)) and ratio.std() > 0.05  # one gain per subcarrier
+
+
+def test_marginal_weight_adds_the_entropies_of_the_marginals():
+    # w = 2: I + (H(z) + H(z')); aligned balanced pairs over 4 clusters: log 4 + 2 log 4
+    z = _one_hot(np.arange(8) % 4, 4)
+    assert float(iic_loss(z, z, marginal_weight=2.0)) == pytest.approx(-3 * math.log(4), abs=1e-5)
+    a = _one_hot([0, 0, 0, 1], 2)  # unbalanced: the weight rewards balance on top of I
+    gain = float(iic_loss(a, a, 1.0) - iic_loss(a, a, 2.0))
+    entropy = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    assert gain == pytest.approx(2 * entropy, abs=1e-5)
