@@ -44,7 +44,7 @@ def name_run(args) -> int:
 
 
 def score_on_run(run: Run, labels: list[str], over: bool) -> dict | None:
-    """Accuracy of the named model (merged cluster probabilities) on the run's labelled windows."""
+    """Accuracy of the named model (as exported: class_scores) on the run's labelled windows."""
     path = run.directory / SOFT
     if not path.exists():
         return None
@@ -54,7 +54,7 @@ def score_on_run(run: Run, labels: list[str], over: bool) -> dict | None:
     if not known.any():
         return None
     classes = naming.class_order(labels)
-    named = np.asarray(classes)[(probs[known] @ naming.merge_matrix(labels, classes)).argmax(axis=1)]
+    named = np.asarray(classes)[naming.class_scores(probs[known], naming.merge_matrix(labels, classes)).argmax(axis=1)]
     truth = np.asarray(soft["classes"])[soft["y"][known]]
     return {"accuracy": round(float(np.mean(named == truth)), 4), "n": int(known.sum()),
             "note": "transductive: the windows the clusters were found on"}

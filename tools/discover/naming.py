@@ -6,9 +6,12 @@
 `CLUSTER=LABEL` items (comma-separated or separate arguments) name the clusters of the kept
 main sub-head (with `--over`: of the over-clustering sub-head); clusters given the same label
 merge, and `*=LABEL` names every cluster not named otherwise. The exported network is the IIC
-trunk and sub-head followed by a fixed (K x C) 0/1 merge matrix: class probability = sum of its
-clusters' probabilities, and `class_logits` = log of it (so softmax gives the probabilities
-back). The card is the run's input definition (feature, window, scaler statistics) with the
+trunk and sub-head followed by a fixed (K x C) 0/1 merge matrix: a class's score is the
+probability of its most probable cluster, and `class_logits` = log of it, so the daemon's
+softmax reports the scores renormalised over the classes, and the reported class is always the
+label of the most probable cluster. (Summing the clusters' probabilities instead would let the
+class with the most clusters win whenever the sub-head is unsure: over-clustering heads are
+often close to uniform, and that rule lost 16 points on the simulator, see docs/discover.md.) The card is the run's input definition (feature, window, scaler statistics) with the
 named classes and a single output, `class_logits`: a discovered model has no position head.
 `csi-edge run` loads it like any trained model.
 
@@ -73,8 +76,13 @@ def merge_matrix(labels: list[str], classes: tuple[str, ...]) -> np.ndarray:
     return m
 
 
+def class_scores(probs: np.ndarray, merge: np.ndarray) -> np.ndarray:
+    """(M, K) cluster probabilities -> (M, C): each class's most probable cluster (numpy twin of NamedModel)."""
+    return (probs[:, :, None] * merge[None, :, :]).max(axis=1)
+
+
 class NamedModel(nn.Module):
-    """(B, 1, S, W) -> class_logits (B, C) = log(sum of the class's cluster probabilities)."""
+    """(B, 1, S, W) -> class_logits (B, C) = log(probability of the class's most probable cluster)."""
 
     def __init__(self, trunk: nn.Module, head: nn.Linear, merge: np.ndarray) -> None:
         super().__init__()
@@ -83,8 +91,9 @@ class NamedModel(nn.Module):
         self.register_buffer("merge", torch.as_tensor(merge, dtype=torch.float32))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        probs = self.head(self.trunk(x)).softmax(dim=1) @ self.merge
-        return probs.clamp_min(FLOOR).log()
+        probs = self.head(self.trunk(x)).softmax(dim=1)
+        scores = (probs.unsqueeze(2) * self.merge.unsqueeze(0)).amax(dim=1)
+        return scores.clamp_min(FLOOR).log()
 
 
 def named_model(run, labels: list[str], over: bool) -> tuple[NamedModel, tuple[str, ...]]:

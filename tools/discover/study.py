@@ -27,7 +27,7 @@ import numpy as np
 
 from csi_edge.tools.discover.iic import IICConfig
 from csi_edge.tools.discover.metrics import kmeans_distances, scores_by_part
-from csi_edge.tools.discover.naming import class_order, merge_matrix
+from csi_edge.tools.discover.naming import class_order, class_scores, merge_matrix
 from csi_edge.tools.discover.run import InputDef, discover, input_card, load_windows
 
 REAL = "../shared/data/real/mendelas-hand"
@@ -53,8 +53,11 @@ def GRID(k: int) -> list[tuple[str, int, float]]:  # noqa: N802 - a constant tha
     return plain + [(p, 0, 2.0) for p in PAIR_KINDS] + [("both", 3 * k, 2.0)]
 
 
-def iic_row(key: str, cfg: IICConfig, wins, card, labelled: np.ndarray, test: np.ndarray) -> dict:
+def iic_row(key: str, cfg: IICConfig, wins, card, labelled: np.ndarray, test: np.ndarray, out: Path) -> dict:
     found = discover(wins, card, cfg, kmeans=False)
+    path = out / "probs" / (key.replace("/", "_") + ".npz")
+    path.parent.mkdir(exist_ok=True)
+    np.savez_compressed(path, probs=found.probs, over=found.over_probs if found.over_probs is not None else np.zeros((len(wins), 0)))
     k, over = cfg.clusters, cfg.overclusters
     row = {"key": key, "kind": "iic", "pairs": cfg.pairs, "over": over, "weight": cfg.marginal_weight, "seed": cfg.seed,
            **scores_by_part(wins, found.probs.argmax(1), k)["all"], "sizes": found.summary["sizes"], "seconds": found.summary["seconds"],
@@ -80,11 +83,11 @@ def one_window_names(wins, probs: np.ndarray, labelled: np.ndarray) -> list[str]
 
 
 def named_scores(wins, probs: np.ndarray, names: list[str], test: np.ndarray) -> dict:
-    """Accuracy / macro-F1 of the named model (merged probabilities, as exported) on `test`."""
+    """Accuracy / macro-F1 of the named model (class_scores, as exported) on `test`."""
     from csi_edge.tools.train.evaluate import metrics
 
     classes = class_order(names)
-    merged = probs[test] @ merge_matrix(names, classes)
+    merged = class_scores(probs[test], merge_matrix(names, classes))
     pred = np.array([wins.classes.index(classes[i]) for i in merged.argmax(axis=1)])
     logits = np.full((len(pred), len(wins.classes)), -1e3, dtype=np.float32)
     logits[np.arange(len(pred)), pred] = 0.0
@@ -157,7 +160,7 @@ def run_study(preset_name: str, out: Path, seeds: list[int], steps: int, hop: in
             key = f"iic/{pairs}/over{over}" + (f"/w{weight:g}" if weight != 1 else "") + f"/seed{seed}"
             if key not in done:
                 cfg = IICConfig(k, over, 5, pairs, steps, 64, seed=seed, threads=threads, progress=False, marginal_weight=weight)
-                _append(log, iic_row(key, cfg, wins, card, labelled, test))
+                _append(log, iic_row(key, cfg, wins, card, labelled, test, out))
         key = f"supervised/seed{seed}"
         if key not in done:
             _append(log, {"key": key, "kind": "supervised", "seed": seed, **supervised(preset, inp, seed, out, sup_epochs, sup_windows, threads)})

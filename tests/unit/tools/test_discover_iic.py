@@ -165,3 +165,21 @@ def test_marginal_weight_adds_the_entropies_of_the_marginals():
     gain = float(iic_loss(a, a, 1.0) - iic_loss(a, a, 2.0))
     entropy = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
     assert gain == pytest.approx(2 * entropy, abs=1e-5)
+
+
+def test_named_class_is_the_label_of_the_most_probable_cluster():
+    from csi_edge.tools.discover.naming import NamedModel, class_order, class_scores, merge_matrix
+
+    labels = ["walking", "empty", "empty", "empty"]  # three clusters merge into "empty"
+    classes = class_order(labels)
+    merge = merge_matrix(labels, classes)
+    probs = np.array([[0.4, 0.2, 0.2, 0.2], [0.1, 0.7, 0.1, 0.1]], dtype=np.float32)
+    scores = class_scores(probs, merge)
+    assert classes == ("empty", "walking")
+    np.testing.assert_allclose(scores, [[0.2, 0.4], [0.7, 0.1]])  # a sum would give "empty" (0.6) to the first
+    head = torch.nn.Linear(3, 4)
+    model = NamedModel(torch.nn.Identity(), head, merge).eval()
+    x = torch.randn(5, 3)
+    with torch.no_grad():
+        p = head(x).softmax(dim=1).numpy()
+        np.testing.assert_allclose(model(x).exp().numpy(), class_scores(p, merge), rtol=1e-5)
