@@ -81,26 +81,33 @@ def timeline_png(t: np.ndarray, clusters: np.ndarray, n_clusters: int, labels: n
 
 
 def overview_png(rows: list[dict], n_clusters: int, classes, path: Path, title: str) -> None:
-    """Many recordings, one row each: rows of {name, t, clusters, labels (or None)}."""
+    """Many recordings in one axes, one row each (top: cluster band, bottom: label band when
+    labelled): rows of {name, t, clusters, labels (or None)}."""
     plt = _plt()
     with_labels = any(r["labels"] is not None for r in rows)
-    per = 2 if with_labels else 1
-    fig, axes = plt.subplots(len(rows) * per, 1, figsize=(10, 0.9 + 0.3 * len(rows) * per), sharex=True, squeeze=False)
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.28 * len(rows)))
+    ccmap, lcmap = plt.get_cmap(_cmap(n_clusters)), plt.get_cmap(_label_cmap(len(classes)))
     for i, row in enumerate(rows):
-        ax = axes[i * per, 0]
-        _band(ax, row["t"], row["clusters"], n_clusters, _cmap(n_clusters))
-        ax.set_ylabel(row["name"], rotation=0, ha="right", va="center", fontsize=6)
-        if with_labels:
-            lab = axes[i * per + 1, 0]
-            codes = row["labels"] if row["labels"] is not None else np.full(len(row["t"]), -1)
-            _band(lab, row["t"], codes, len(classes), _label_cmap(len(classes)))
-            lab.set_ylabel("label", rotation=0, ha="right", va="center", fontsize=5)
-    _legend(axes[0, 0], range(n_clusters), _cmap(n_clusters), "cluster")
+        y = len(rows) - 1 - i
+        t = row["t"]
+        if len(t) == 0:
+            continue
+        step = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        edges = np.r_[t - step / 2, t[-1] + step / 2]
+        top = (y + 0.45, y + 0.9) if with_labels else (y + 0.05, y + 0.9)
+        ax.pcolormesh(edges, top, row["clusters"][None, :].astype(float), cmap=ccmap, vmin=-0.5, vmax=n_clusters - 0.5, shading="flat")
+        if with_labels and row["labels"] is not None:
+            codes = np.ma.masked_less(row["labels"].astype(float), 0)[None, :]
+            ax.pcolormesh(edges, (y + 0.05, y + 0.45), codes, cmap=lcmap, vmin=-0.5, vmax=len(classes) - 0.5, shading="flat")
+    ax.set_yticks(np.arange(len(rows)) + 0.5, [r["name"] for r in reversed(rows)], fontsize=6)
+    ax.set_ylim(0, len(rows))
+    ax.set_xlabel("time within the recording (s)")
+    ax.set_title(title + (" (upper band: cluster, lower band: label)" if with_labels else ""), fontsize=9)
+    _legend(ax, range(n_clusters), _cmap(n_clusters), "cluster")
     if with_labels:
-        _legend(axes[min(per * 3, len(axes) - 1), 0], classes, _label_cmap(len(classes)), "label")
-    axes[0, 0].set_title(title + (" (upper band: cluster, lower band: label)" if with_labels else ""), fontsize=9)
-    axes[-1, 0].set_xlabel("time within the recording (s)")
-    fig.tight_layout(h_pad=0.1)
+        handles = [plt.Line2D([], [], lw=6, color=_colour(_label_cmap(len(classes)), i, len(classes)), label=c) for i, c in enumerate(classes)]
+        fig.legend(handles=handles, title="label", fontsize=6, title_fontsize=6, loc="lower right")
+    fig.tight_layout()
     _save(fig, path)
 
 
