@@ -44,6 +44,7 @@ PRESETS = {
     },
 }
 PAIR_KINDS = ("augment", "temporal", "both", "noisy")
+EQUAL_BUDGET = (25, 1024)  # supervised windows seen = IIC's 200 steps x 64 pairs x 2 windows (25,600)
 
 
 def GRID(k: int) -> list[tuple[str, int, float]]:  # noqa: N802 - a constant that depends on K
@@ -161,9 +162,11 @@ def run_study(preset_name: str, out: Path, seeds: list[int], steps: int, hop: in
             if key not in done:
                 cfg = IICConfig(k, over, 5, pairs, steps, 64, seed=seed, threads=threads, progress=False, marginal_weight=weight)
                 _append(log, iic_row(key, cfg, wins, card, labelled, test, out))
-        key = f"supervised/seed{seed}"
-        if key not in done:
-            _append(log, {"key": key, "kind": "supervised", "seed": seed, **supervised(preset, inp, seed, out, sup_epochs, sup_windows, threads)})
+        for epochs, windows in ((sup_epochs, sup_windows), EQUAL_BUDGET):
+            key = f"supervised/seed{seed}" if (epochs, windows) == (8, 512) else f"supervised/{epochs}x{windows}/seed{seed}"
+            if key not in done:
+                row = supervised(preset, inp, seed, out, epochs, windows, threads)
+                _append(log, {"key": key, "kind": "supervised", "budget": f"{epochs} epochs x {windows} windows", "seed": seed, **row})
     from csi_edge.tools.discover.study_report import write_report
 
     write_report(out, preset_name, dataclasses.asdict(inp), steps)
