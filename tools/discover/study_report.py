@@ -13,11 +13,12 @@ def _ms(values: list[float]) -> dict:
     return {"mean": float(v.mean()) if len(v) else float("nan"), "std": float(v.std()) if len(v) else float("nan"), "n": int(len(v))}
 
 
-def _fmt(stat: dict, pct: bool = True) -> str:
+def _fmt(stat: dict, pct: bool = True, digits: int = 3) -> str:
     if stat["n"] == 0:
         return "-"
-    f = 100 if pct else 1
-    return f"{stat['mean'] * f:.1f} ± {stat['std'] * f:.1f}" if pct else f"{stat['mean']:.3f} ± {stat['std']:.3f}"
+    if pct:
+        return f"{stat['mean'] * 100:.1f} ± {stat['std'] * 100:.1f}"
+    return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
 
 
 def cluster_rows(rows: list[dict]) -> list[dict]:
@@ -63,7 +64,7 @@ def write_report(out: Path, preset: str, inp: dict, steps: int) -> None:
     for r in table:
         lines.append(f"| {r['name']} | {r['seeds']} | {_fmt(r['acc'])} | {_fmt(r['nmi'], False)} | {_fmt(r['ari'], False)} | {_fmt(r['nmi_recording'], False)} | "
                      f"{_fmt(r.get('over_acc_many', r['acc_many']))} | {_fmt(r['named_1perK']) if 'named_1perK' in r else '-'} | "
-                     f"{_fmt(r['named_1perK2']) if 'named_1perK2' in r else '-'} | {_fmt(r['seconds'], False) if 'seconds' in r else '-'} |")
+                     f"{_fmt(r['named_1perK2']) if 'named_1perK2' in r else '-'} | {_fmt(r['seconds'], False, 0) if 'seconds' in r else '-'} |")
     budgets: dict[str, list[dict]] = {}
     for r in sup:
         budgets.setdefault(r.get("budget", "8 epochs x 512 windows"), []).append(r)
