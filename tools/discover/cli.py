@@ -4,7 +4,7 @@
     csi-edge discover --name DIR CLUSTER=LABEL[,...] [--over] [--out models/NAME] [--labels-out FILE.npz] [--test SPEC]
 
 The first form trains Invariant Information Clustering on pairs of windows that share the
-activity (--pairs: augment, temporal, both) and writes DIR/assignments.csv, clusters.json,
+activity (--pairs: temporal, augment, both, noisy) and writes DIR/assignments.csv, clusters.json,
 timeline.png, timelines/, sizes.png, representatives.png, summary.json and the run itself
 (discover.pt). When the data has labels it scores the clusters against them
 (acc: Hungarian matching, nmi, ari) beside k-means on the same windows.
@@ -38,12 +38,12 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object (the summary) on stdout")
     add_input_options(p)
     g = p.add_argument_group("IIC training")
-    g.add_argument("--pairs", default="both", choices=("augment", "temporal", "both", "noisy"), help="what a window is paired with (default both; noisy adds gain and noise jitter)")
+    g.add_argument("--pairs", default="temporal", choices=("augment", "temporal", "both", "noisy"), help="what a window is paired with (default temporal: the best measured, docs/discover.md)")
     g.add_argument("--heads", type=int, default=5, help="sub-heads per head kind; the one with the lowest loss is kept (default 5)")
     g.add_argument("--steps", type=int, default=400, help="training steps (default 400)")
     g.add_argument("--batch", type=int, default=64, help="pairs per step (default 64)")
     g.add_argument("--lr", type=float, default=5e-3, help="AdamW learning rate (default 5e-3)")
-    g.add_argument("--marginal-weight", type=float, default=1.0, help="1 = plain IIC; 2 also rewards balanced clusters (docs/discover.md)")
+    g.add_argument("--marginal-weight", type=float, default=2.0, help="1 = plain IIC; 2 (default) also rewards balanced clusters (docs/discover.md)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     g.add_argument("--no-kmeans", action="store_true", help="skip the k-means baseline")

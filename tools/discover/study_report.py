@@ -59,7 +59,7 @@ def write_report(out: Path, preset: str, inp: dict, steps: int) -> None:
     table = cluster_rows(rows)
     sup = [r for r in rows if r["kind"] == "supervised"]
     lines = [f"# discover study: {preset}", "", f"input: {inp}; IIC {steps} steps x 64 pairs, 5 sub-heads", "",
-             "| method | seeds | acc % | NMI | ARI | NMI with the recording | best naming of the clusters (many-to-one) % | one window per cluster, test % | one window per over-cluster, test % | IIC s |",
+             "| method | seeds | acc % | NMI | ARI | NMI with the recording | best naming, many-to-one (of the over-clusters when trained) % | one window per cluster, test % | one window per over-cluster, test % | IIC s |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in table:
         lines.append(f"| {r['name']} | {r['seeds']} | {_fmt(r['acc'])} | {_fmt(r['nmi'], False)} | {_fmt(r['ari'], False)} | {_fmt(r['nmi_recording'], False)} | "
