@@ -62,9 +62,11 @@ def _legend(ax, names, cmap: str, title: str) -> None:
     ax.legend(ncol=1 if len(names) <= 6 else 2, fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), title=title, title_fontsize=6)
 
 
-def timeline_png(t: np.ndarray, clusters: np.ndarray, n_clusters: int, labels: np.ndarray | None, classes, path: Path, title: str) -> None:
-    """One recording: cluster band (and the label band when `labels`, class indices, -1 none)."""
+def timeline_png(row: dict, n_clusters: int, classes, path: Path) -> None:
+    """One recording, row = {name, t, clusters, labels (class indices, -1 none; or None)}:
+    the cluster band, and the label band beside it when the recording has labels."""
     plt = _plt()
+    t, clusters, labels, title = row["t"], row["clusters"], row["labels"], row["name"]
     rows = 2 if labels is not None else 1
     fig, axes = plt.subplots(rows, 1, figsize=(9, 0.9 + 0.8 * rows), sharex=True, squeeze=False)
     _band(axes[0, 0], t, clusters, n_clusters, _cmap(n_clusters))

@@ -104,7 +104,7 @@ def write_plots(out: Path, wins: Windows, probs: np.ndarray, over: np.ndarray | 
         rows.append({"name": f"{r}: {Path(wins.recordings[r].source).name}"[:40], "t": wins.time_s[sel], "clusters": clusters[sel], "labels": labels})
     for row in rows[:TIMELINE_FILES]:
         index = int(row["name"].split(":")[0])
-        plots.timeline_png(row["t"], row["clusters"], k, row["labels"], wins.classes, out / "timelines" / f"{index:03d}.png", row["name"])
+        plots.timeline_png(row, k, wins.classes, out / "timelines" / f"{index:03d}.png")
     plots.overview_png(rows[:OVERVIEW_ROWS], k, wins.classes, out / "timeline.png", f"clusters over {min(len(rows), OVERVIEW_ROWS)} of {len(rows)} recordings")
     plots.sizes_png(cluster_table(wins, clusters, k), wins.classes, out / "sizes.png", f"{k} clusters: windows per cluster")
     for name, source, key in (("representatives.png", probs, "clusters"), ("overclusters_representatives.png", over, "overclusters")):

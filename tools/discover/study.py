@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from csi_edge.tools.discover.iic import IICConfig
 from csi_edge.tools.discover.metrics import kmeans_distances, scores_by_part
 from csi_edge.tools.discover.naming import class_order, class_scores, merge_matrix
 from csi_edge.tools.discover.run import InputDef, discover, input_card, load_windows
+from csi_edge.tools.discover.windows import Windows
 
 REAL = "../shared/data/real/mendelas-hand"
 PRESETS = {
@@ -54,9 +56,20 @@ def GRID(k: int) -> list[tuple[str, int, float]]:  # noqa: N802 - a constant tha
     return plain + [(p, 0, 2.0) for p in PAIR_KINDS] + [("both", 3 * k, 2.0)]
 
 
-def iic_row(key: str, cfg: IICConfig, wins, card, labelled: np.ndarray, test: np.ndarray, out: Path) -> dict:
+@dataclass
+class Setup:
+    """The study's windows, which of them are the labelled part and which the test part, and OUT."""
+
+    wins: Windows
+    labelled: np.ndarray  # (M,) bool
+    test: np.ndarray  # (M,) bool
+    out: Path
+
+
+def iic_row(key: str, cfg: IICConfig, setup: Setup, card) -> dict:
+    wins, labelled, test = setup.wins, setup.labelled, setup.test
     found = discover(wins, card, cfg, kmeans=False)
-    path = out / "probs" / (key.replace("/", "_") + ".npz")
+    path = setup.out / "probs" / (key.replace("/", "_") + ".npz")
     path.parent.mkdir(exist_ok=True)
     np.savez_compressed(path, probs=found.probs, over=found.over_probs if found.over_probs is not None else np.zeros((len(wins), 0)))
     k, over = cfg.clusters, cfg.overclusters
@@ -98,12 +111,13 @@ def named_scores(wins, probs: np.ndarray, names: list[str], test: np.ndarray) ->
             "classes_named": len(classes)}
 
 
-def supervised(preset: dict, inp: InputDef, seed: int, out: Path, epochs: int, epoch_windows: int, threads: int = 1) -> dict:
+def supervised(preset: dict, inp: InputDef, seed: int, out: Path, budget: tuple[int, int], threads: int = 1) -> dict:
     """`csi-edge train`'s code on every label of the labelled part; accuracy on the test part."""
     from csi_edge.tools.train.augment import parse_augment
     from csi_edge.tools.train.loop import TrainConfig
     from csi_edge.tools.train.run import Options, load_data, run_once
 
+    epochs, epoch_windows = budget
     opts = Options(window=inp.window, hop=inp.hop, per_window=inp.per_window)
     cfg = TrainConfig(epochs=epochs, epoch_windows=epoch_windows, seed=seed, threads=threads, augment=parse_augment("rotate"), progress=False, log_epochs=False)
     data = load_data(preset["train"], None, preset["test"], opts, preset["label_regex"], seed)
@@ -133,43 +147,49 @@ def _append(path: Path, row: dict) -> None:
     print(json.dumps({k: row[k] for k in row if k in ("key", "acc", "nmi", "ari", "accuracy", "seconds")}), flush=True)
 
 
-def run_study(preset_name: str, out: Path, seeds: list[int], steps: int, hop: int, threads: int, sup_epochs: int, sup_windows: int) -> None:
-    preset = PRESETS[preset_name]
+def run_study(args) -> None:
+    preset = PRESETS[args.preset]
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "runs.jsonl"
     done = _done(log)
-    inp = InputDef(hop=hop)
+    inp = InputDef(hop=args.hop)
     wins = load_windows(preset["data"], inp, preset["label_regex"])
     parts = wins.parts()
     labelled = np.zeros(len(wins), dtype=bool)
     labelled[parts[preset["labelled_part"]]] = True
-    test = ~labelled & (wins.y >= 0)
+    setup = Setup(wins, labelled, ~labelled & (wins.y >= 0), out)
     k = preset["clusters"]
-    print(f"{preset_name}: {len(wins)} windows, parts {[(p, len(i)) for p, i in parts.items()]}", flush=True)
-    for seed in seeds:
+    print(f"{args.preset}: {len(wins)} windows, parts {[(p, len(i)) for p, i in parts.items()]}", flush=True)
+    for seed in [int(s) for s in args.seeds.split(",")]:
         card = input_card(wins, inp, seed)
         for kk, name in ((k, "kmeans"), (3 * k, "kmeans_over")):
             key = f"{name}/seed{seed}"
             if key not in done or "named" not in done[key]:
-                t0 = time.perf_counter()
-                dist = kmeans_distances(wins, card, kk, seed)
-                c = dist.argmin(axis=1)
-                names = one_window_names(wins, -dist, labelled)  # each cluster named by the window nearest its centre
-                _append(log, {"key": key, "kind": name, "seed": seed, **scores_by_part(wins, c, kk)["all"], "nmi_recording": _nmi(wins.rec, c),
-                              "named": named_scores(wins, np.eye(kk, dtype=np.float32)[c], names, test), "seconds": round(time.perf_counter() - t0, 1)})
+                _append(log, kmeans_row(key, name, kk, seed, setup, card))
         for pairs, over, weight in GRID(k):
             key = f"iic/{pairs}/over{over}" + (f"/w{weight:g}" if weight != 1 else "") + f"/seed{seed}"
             if key not in done:
-                cfg = IICConfig(k, over, 5, pairs, steps, 64, seed=seed, threads=threads, progress=False, marginal_weight=weight)
-                _append(log, iic_row(key, cfg, wins, card, labelled, test, out))
-        for epochs, windows in ((sup_epochs, sup_windows), EQUAL_BUDGET):
-            key = f"supervised/seed{seed}" if (epochs, windows) == (8, 512) else f"supervised/{epochs}x{windows}/seed{seed}"
+                cfg = IICConfig(k, over, 5, pairs, args.steps, 64, seed=seed, threads=args.threads, progress=False, marginal_weight=weight)
+                _append(log, iic_row(key, cfg, setup, card))
+        for budget in ((args.sup_epochs, args.sup_windows), EQUAL_BUDGET):
+            key = f"supervised/seed{seed}" if budget == (8, 512) else f"supervised/{budget[0]}x{budget[1]}/seed{seed}"
             if key not in done:
-                row = supervised(preset, inp, seed, out, epochs, windows, threads)
-                _append(log, {"key": key, "kind": "supervised", "budget": f"{epochs} epochs x {windows} windows", "seed": seed, **row})
+                row = supervised(preset, inp, seed, out, budget, args.threads)
+                _append(log, {"key": key, "kind": "supervised", "budget": f"{budget[0]} epochs x {budget[1]} windows", "seed": seed, **row})
     from csi_edge.tools.discover.study_report import write_report
 
-    write_report(out, preset_name, dataclasses.asdict(inp), steps)
+    write_report(out, args.preset, dataclasses.asdict(inp), args.steps)
+
+
+def kmeans_row(key: str, name: str, k: int, seed: int, setup: Setup, card) -> dict:
+    """k-means on the study's windows, scored, and named by the window nearest each centre."""
+    t0 = time.perf_counter()
+    dist = kmeans_distances(setup.wins, card, k, seed)
+    c = dist.argmin(axis=1)
+    names = one_window_names(setup.wins, -dist, setup.labelled)
+    return {"key": key, "kind": name, "seed": seed, **scores_by_part(setup.wins, c, k)["all"], "nmi_recording": _nmi(setup.wins.rec, c),
+            "named": named_scores(setup.wins, np.eye(k, dtype=np.float32)[c], names, setup.test), "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    run_study(args.preset, Path(args.out), [int(s) for s in args.seeds.split(",")], args.steps, args.hop, args.threads, args.sup_epochs, args.sup_windows)
+    run_study(args)
     return 0
 
 
