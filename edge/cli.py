@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "flash": "csi_edge.tools.flash.cli",
     "train": "csi_edge.tools.train.cli",
     "eval": "csi_edge.tools.train.eval_cli",
+    "discover": "csi_edge.tools.discover.cli",
     "bench": "csi_edge.tools.bench.cli",
     "demo": "csi_edge.tools.demo",
     "info": "csi_edge.info_cli",
