@@ -85,7 +85,8 @@ def test_named_export_runs_in_the_daemon_unchanged(tmp_path, capsys):
     proc = subprocess.run([sys.executable, "-m", "csi_edge.cli", "run", "--source", f"replay:{replay}", "--model", str(model),
                            "--no-mqtt", "--jsonl", "-"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    states = [json.loads(line) for line in proc.stdout.splitlines() if '"state"' in line]
+    messages = [json.loads(line) for line in proc.stdout.splitlines()]
+    states = [m for m in messages if m["topic"] == "state"]
     assert len(states) > 5
     assert all(s["model"] == card.model_id and s["activity"] in card.classes and s["position"] is None for s in states)
     assert all(sum(s["probabilities"].values()) == pytest.approx(1.0, abs=1e-3) for s in states)

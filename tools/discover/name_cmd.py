@@ -81,6 +81,7 @@ def export(run: Run, model, classes, mapping: dict, on_run: dict | None, args) -
 
 def score_model(model_path: Path, specs: list[str], label_regex: str | None) -> dict:
     """Per-part metrics of the exported ONNX model, run by the daemon's loader and preprocessing."""
+    from csi_edge.model.card import ACTIVITY
     from csi_edge.model.preprocess import prepare
     from csi_edge.model.runtime import LoadedModel
     from csi_edge.tools.discover.windows import Windows
@@ -97,9 +98,9 @@ def score_model(model_path: Path, specs: list[str], label_regex: str | None) -> 
         idx = idx[wins.labelled[idx]]
         if len(idx) == 0:
             continue
-        logits = np.concatenate([model.run(prepare(wins.windows(idx[a : a + 256]), card)).logits for a in range(0, len(idx), 256)])
+        logits = np.concatenate([model.run(prepare(wins.windows(idx[a : a + 256]), card))[ACTIVITY] for a in range(0, len(idx), 256)])
         nan = np.full((len(idx), 3), np.nan, dtype=np.float32)
-        m = metrics(wins.y[idx], logits, nan, nan, len(card.classes))
+        m = metrics(wins.y[idx], logits, nan, nan, card.classes)
         out[name] = {key: (round(v, 4) if isinstance(v, float) else v) for key, v in m.items() if key != "confusion"}
     if not out:
         raise DataError(f"--test {', '.join(specs)}: no window carries one of the model's classes {list(card.classes)}")

@@ -106,7 +106,7 @@ def named_scores(wins, probs: np.ndarray, names: list[str], test: np.ndarray) ->
     logits = np.full((len(pred), len(wins.classes)), -1e3, dtype=np.float32)
     logits[np.arange(len(pred)), pred] = 0.0
     nan = np.full((len(pred), 3), np.nan, dtype=np.float32)
-    m = metrics(wins.y[test], logits, nan, nan, len(wins.classes))
+    m = metrics(wins.y[test], logits, nan, nan, tuple(wins.classes))
     return {"accuracy": round(m["accuracy"], 4), "f1_macro": round(m["f1_macro"], 4), "n": m["n"], "labelled_windows": len(names),
             "classes_named": len(classes)}
 

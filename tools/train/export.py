@@ -30,7 +30,8 @@ class LogitsOnly(torch.nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)[0]
+        out = self.model(x)
+        return out[0] if isinstance(out, tuple) else out  # a classes-only network (discover) returns the logits alone
 
 
 def export_onnx(model: torch.nn.Module, card: ModelCard, onnx_path: Path) -> None:
