@@ -33,7 +33,7 @@ COMMANDS: dict[str, str] = {
     "eval": "csi_edge.tools.train.eval_cli",
     "discover": "csi_edge.tools.discover.cli",
     "bench": "csi_edge.tools.bench.cli",
-    "demo": "csi_edge.tools.demo",
+    "demo": "csi_edge.tools.demo_cli",
     "info": "csi_edge.info_cli",
     "export": "csi_edge.tools.train.export_cli",
     "import": "csi_edge.importers_cli",

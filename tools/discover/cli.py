@@ -54,10 +54,10 @@ def register(subparsers) -> None:
     n.add_argument("--over", action="store_true", help="name the over-clusters instead of the clusters")
     n.add_argument("--labels-out", metavar="FILE.npz", help="write the run's data with the named labels (amplitudes: SPEC for train)")
     n.add_argument("--test", action="append", metavar="SPEC", help="score the exported model on labelled data (repeatable)")
-    p.set_defaults(func=main)
+    p.set_defaults(func=run)
 
 
-def main(args) -> int:
+def run(args) -> int:
     if args.name:
         from csi_edge.tools.discover.name_cmd import name_run
 

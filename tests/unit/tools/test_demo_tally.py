@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from csi_edge.tools.demo import Tally, Truth, show_health, show_state
+from csi_edge.tools.demo_cli import Tally, Truth, show_health, show_state
 from csi_edge.tools.train.agreement import Scored, agreement, reported
 
 

@@ -1,6 +1,6 @@
 """The end-to-end demo: simulated boards -> `csi-edge run` -> MQTT broker -> live results.
 
-    csi-edge demo [--seconds 126] [--activity mixed] [--day 1] [--fast]   (python -m csi_edge.tools.demo)
+    csi-edge demo [--seconds 126] [--activity mixed] [--day 1] [--fast]
 
 1. starts mosquitto on a free loopback port (a private config in a temp dir, no root, no
    system service) if the `mosquitto` binary is installed; otherwise says how to install it and
@@ -20,7 +20,6 @@ publishes `offline`, which the demo prints too).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import queue
@@ -231,16 +230,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m csi_edge.tools.demo", description=(__doc__ or "").split("\n\n")[0])
-    add_arguments(ap)
-    try:
-        return run(ap.parse_args(argv))
-    except CsiEdgeError as exc:
-        print(f"demo: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
 def run(args) -> int:
     exe = [sys.executable, "-m", "csi_edge.cli"]
     with tempfile.TemporaryDirectory(prefix="csi-edge-demo-") as tmp:
@@ -299,7 +288,3 @@ def run(args) -> int:
                         proc.wait(10)
                     except subprocess.TimeoutExpired:
                         proc.kill()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
