@@ -38,6 +38,8 @@ def run(args) -> int:
         info = model_info(path, args.config)
     elif path.is_file():
         info = recording_info(path)
+    elif path.is_dir():
+        raise DataError(f"{path}: a directory without manifest.json, so not a capture session (give a session, a model or a file)")
     else:
         raise DataError(f"{path}: no such model, session or file")
     print(json.dumps(info, default=str) if args.json else _format(info))

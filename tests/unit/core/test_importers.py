@@ -159,6 +159,12 @@ def test_decode_names_a_directory_as_a_directory(tmp_path, capsys):
     assert code == 1 and report is None and f"{tmp_path}: is a directory" in err and "no such file" not in err
 
 
+def test_info_names_a_directory_that_is_not_a_session(tmp_path, capsys):
+    assert main(["info", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: a directory without manifest.json, so not a capture session" in err and "no such" not in err
+
+
 def test_decode_streams_the_file_and_writes_the_npz_as_it_goes(tmp_path, capsys, monkeypatch):
     from csi_edge.frames_npz import FramesWriter
     from csi_edge.importers import CHUNK_BYTES
