@@ -69,6 +69,8 @@ class SimConfig:
     seed: int = key(0, "random seed of the simulator", lo=0, hi=2**31 - 1)
     format: str = key("v1", "wire format the simulated receiver emits", choices=("v1", "esp-csi"))
     realtime: bool = key(True, "emit packets at their real rate (100 Hz) instead of as fast as possible")
+    link: int = key(0, "receiver position around the monitored area (0: opposite the TX, 1, 2: to either side); `--source sim:N` "
+                    "overrides it per source", lo=0, hi=2)
 
 
 @dataclass(frozen=True)
