@@ -169,11 +169,13 @@ class FuseRoom:
 
 @dataclass(frozen=True)
 class FuseLink:
-    """Where one link's boards are (a `[[fuse.links]]` table, optional): positions are weighted by it."""
+    """What fuse knows about one link (a `[[fuse.links]]` table, optional): its weight and where its boards are."""
 
     node: str = key("", "the link, as named in `[[fuse.rooms]] nodes`", required=True)
-    tx_m: list[float] = key([], "transmitter position [x, y, z] in the room coordinates of the positions, metres", required=True)
-    rx_m: list[float] = key([], "receiver position [x, y, z], metres", required=True)
+    weight: float = key(1.0, "the link's vote in pooling and positions (e.g. from its model's validation accuracy: docs/fleet.md)",
+                        lo=0.0, hi=100.0)
+    tx_m: list[float] = key([], "transmitter position [x, y, z] in the room coordinates of the positions, metres (with rx_m)")
+    rx_m: list[float] = key([], "receiver position [x, y, z], metres (with tx_m)")
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ class FuseConfig:
 
     site: str = key("home", "site name, in topics `PREFIX/SITE/ROOM/...` (must differ from every node name)", pattern=NAME_PATTERN)
     rooms: list[FuseRoom] = key([], "the rooms of the site: `[[fuse.rooms]]` tables of `name` and `nodes`")
-    links: list[FuseLink] = key([], "link geometry (optional): `[[fuse.links]]` tables of `node`, `tx_m`, `rx_m`")
+    links: list[FuseLink] = key([], "per-link weights and geometry (optional): `[[fuse.links]]` tables of `node`, `weight`, `tx_m`, `rx_m`")
     hold_s: float = key(0.15, "after a room's first new state, wait at most this long for its other nodes before publishing", lo=0.0, hi=5.0)
     max_age_s: float = key(1.0, "a state older than this when it arrives (after clock-offset correction) is late: counted, not fused",
                            lo=0.05, hi=60.0)
@@ -516,8 +518,8 @@ def _fuse_checks(f: dict, where: str) -> list[str]:
         if link.node not in known:
             errors.append(f"{where}: [fuse.links][{i}] node {link.node!r} is in no [[fuse.rooms]] nodes")
         for name in ("tx_m", "rx_m"):
-            if len(getattr(link, name)) != 3:
-                errors.append(f"{where}: [fuse.links][{i}] {name} must be [x, y, z] (got {getattr(link, name)})")
+            if len(getattr(link, name)) not in (0, 3) or bool(link.tx_m) != bool(link.rx_m):
+                errors.append(f"{where}: [fuse.links][{i}] {name} must be [x, y, z], with both tx_m and rx_m (got {getattr(link, name)})")
     if f["drop_s"] < f["stale_s"]:
         errors.append(f"{where}: [fuse] drop_s must be >= stale_s ({f['stale_s']})")
     return errors

@@ -5,14 +5,15 @@ is a `Fused` estimate. Pure functions, no I/O: the service (`service.py`) and th
 evaluation (`csi-edge bench fusion`) call the same code.
 
 - **Activity**: class probabilities pooled over the classes every link knows, either as a
-  normalised geometric mean (`product`: log-linear pooling, each link one vote; a link that is
-  sure moves the result more than one that is not) or as a plain mean (`mean`); the activity
-  is the most probable class and `confidence` its pooled probability.
+  normalised weighted geometric mean (`product`: log-linear pooling; a link that is sure moves
+  the result more than one that is not) or as a weighted mean (`mean`), each link weighted by
+  its `weight` (1 unless `[[fuse.links]]` says otherwise); the activity is the most probable
+  class and `confidence` its pooled probability.
 - **Presence**: `1 - p(empty) >= presence_threshold` on the pooled probabilities (None when the
   links' models have no `empty` class).
 - **Position**: only from links that publish one (a link's `position` is null unless its model
   has measured position skill and it sees someone), and only while the pooled presence is
-  not false. A weighted mean, each link weighted by its confidence times, when its geometry is
+  not false. A weighted mean, each link weighted by its weight and confidence times, when its geometry is
   configured, exp(-d^2 / 2s^2) with d the horizontal distance of the links' mean estimate from
   that link's TX-RX segment and s = `geometry_scale_m`: a link is most sensitive near its own
   line (its Fresnel zone) and says little about a person far from it.
@@ -53,6 +54,7 @@ class NodeEstimate:
     confidence: float
     position: tuple[float, float, float] | None = None
     geometry: Geometry | None = None
+    weight: float = 1.0  # the link's vote ([[fuse.links]] weight)
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,12 @@ def pool(estimates: Sequence[NodeEstimate], method: str = "product") -> dict[str
     classes = [c for c in estimates[0].probabilities if all(c in e.probabilities for e in estimates[1:])]
     if not classes:
         return {}
+    total_w = sum(e.weight for e in estimates) or float(len(estimates))
+    weights = [e.weight / total_w if total_w else 1.0 / len(estimates) for e in estimates]
     if method == "mean":
-        raw = {c: sum(e.probabilities[c] for e in estimates) / len(estimates) for c in classes}
+        raw = {c: sum(w * e.probabilities[c] for w, e in zip(weights, estimates, strict=True)) for c in classes}
     elif method == "product":
-        logs = {c: sum(math.log(max(e.probabilities[c], PROB_FLOOR)) for e in estimates) / len(estimates) for c in classes}
+        logs = {c: sum(w * math.log(max(e.probabilities[c], PROB_FLOOR)) for w, e in zip(weights, estimates, strict=True)) for c in classes}
         top = max(logs.values())
         raw = {c: math.exp(v - top) for c, v in logs.items()}
     else:
@@ -91,7 +95,7 @@ def position_weights(estimates: Sequence[NodeEstimate], scale_m: float) -> dict[
     cy = sum(p[1] for _, p in with_pos) / len(with_pos)
     raw = {}
     for e, _ in with_pos:
-        w = max(e.confidence, 1e-3)
+        w = max(e.confidence, 1e-3) * e.weight
         if e.geometry is not None:
             d = e.geometry.distance_m(cx, cy)
             w *= math.exp(-0.5 * (d / scale_m) ** 2)

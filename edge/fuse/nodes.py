@@ -48,7 +48,7 @@ class NodeState:
     estimate: NodeEstimate
 
 
-def parse_state(node: str, payload: bytes, geometry: Geometry | None) -> NodeState:
+def parse_state(node: str, payload: bytes, geometry: Geometry | None, weight: float = 1.0) -> NodeState:
     """A state message -> NodeState (ValueError / KeyError / TypeError on a malformed one)."""
     msg = json.loads(payload)
     probs = msg["probabilities"]
@@ -56,15 +56,16 @@ def parse_state(node: str, payload: bytes, geometry: Geometry | None) -> NodeSta
         raise ValueError("probabilities must be a non-empty object")
     pos = msg.get("position")
     position = None if pos is None else (float(pos["x"]), float(pos["y"]), float(pos["z"]))
-    estimate = NodeEstimate(node, {str(k): float(v) for k, v in probs.items()}, float(msg["confidence"]), position, geometry)
+    estimate = NodeEstimate(node, {str(k): float(v) for k, v in probs.items()}, float(msg["confidence"]), position, geometry, weight)
     return NodeState(parse_utc_iso(msg["time"]), msg["time"], int(msg.get("seq", 0)), estimate)
 
 
 class NodeTracker:
-    def __init__(self, name: str, times: FuseTimes, geometry: Geometry | None = None) -> None:
+    def __init__(self, name: str, times: FuseTimes, geometry: Geometry | None = None, weight: float = 1.0) -> None:
         self.name = name
         self.times = times
         self.geometry = geometry
+        self.weight = weight
         self.latest: NodeState | None = None
         self.last_arrival = -1.0  # fuse wall clock of the latest accepted state
         self.offline = False
@@ -76,7 +77,7 @@ class NodeTracker:
     def receive(self, payload: bytes, arrival: float) -> NodeState | None:
         """Take one state message that arrived at fuse wall time `arrival`; the state if used."""
         try:
-            state = parse_state(self.name, payload, self.geometry)
+            state = parse_state(self.name, payload, self.geometry, self.weight)
         except (ValueError, KeyError, TypeError, AttributeError):
             self.bad += 1
             return None

@@ -27,7 +27,7 @@ class RoomFields:
 
 
 def geometries(cfg: FuseConfig) -> dict[str, Geometry]:
-    return {link.node: Geometry(tuple(link.tx_m), tuple(link.rx_m)) for link in cfg.links}  # type: ignore[arg-type]
+    return {link.node: Geometry(tuple(link.tx_m), tuple(link.rx_m)) for link in cfg.links if link.tx_m}  # type: ignore[arg-type]
 
 
 class RoomFuser:
@@ -36,7 +36,8 @@ class RoomFuser:
         self.cfg = cfg
         times = FuseTimes(cfg.max_age_s, cfg.max_skew_s, cfg.stale_s, cfg.drop_s)
         geo = geometries(cfg)
-        self.nodes = {n: NodeTracker(n, times, geo.get(n)) for n in room.nodes}
+        weights = {link.node: link.weight for link in cfg.links}
+        self.nodes = {n: NodeTracker(n, times, geo.get(n), weights.get(n, 1.0)) for n in room.nodes}
         self._fresh: set[str] = set()  # nodes with a new state since the last fused state
         self.deadline: float | None = None  # when the open round closes (fuse wall clock)
         self.fused = 0
