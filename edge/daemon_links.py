@@ -7,7 +7,9 @@ source is read by its own thread, which puts what it read into one bounded queue
 `read_queue_dropped`: the decoder resynchronises and the gap shows as lost packets); the loop
 thread takes the chunks in arrival order and feeds each to its link's pipeline, so one slow
 or silent source never delays the others (their reads do not queue behind its timeout).
-A replay paced in real time still paces on the loop thread (the links share its clock).
+A replay paced in real time paces on the loop thread (from the one decode, as with one link);
+its reader keeps at most `PACED_AHEAD` chunks in the queue, so the links' chunks arrive
+interleaved in recorded time and every link is replayed at its pace, together.
 
 Models: a card with `links: 1` (every older card) runs on each link, and each link's results
 carry the link's name (published on `<prefix>/<node>/<link>/state`); a card with `links: N`
@@ -47,6 +49,7 @@ from csi_edge.window import WindowOutput
 
 log = logging.getLogger("csi_edge.daemon")
 READ_QUEUE_CHUNKS = 1024  # chunks waiting for the loop thread, all links together (~10 s of serial reads)
+PACED_AHEAD = 2  # chunks a paced (real-time replay) source may have waiting
 SUMMED = ("packets_received", "packets_lost", "packets_reordered", "seq_restarts", "window_resets", "packets_filled",
           "packets_dropped_order", "results")  # fmt: skip
 
@@ -77,11 +80,19 @@ class _Reader(threading.Thread):
         super().__init__(name=f"read-{link.name}", daemon=True)
         self.index, self.link, self.out, self.timeout, self.stop = index, link, out, timeout, stop
         self.dropped = 0
+        self.ahead = threading.Semaphore(PACED_AHEAD) if link.source is not None and link.source.paced else None
+
+    def taken(self) -> None:
+        """The loop thread has processed one of this reader's chunks."""
+        if self.ahead is not None:
+            self.ahead.release()
 
     def run(self) -> None:
         source = self.link.source
         assert source is not None
         while not self.stop.is_set():
+            if self.ahead is not None and not self.ahead.acquire(timeout=self.timeout):
+                continue
             try:
                 chunk = source.read(self.timeout)
             except SourceClosed:
@@ -91,11 +102,14 @@ class _Reader(threading.Thread):
                 event(log, "source_failed", logging.ERROR, link=self.link.name, source=self.link.spec, error=repr(exc))
                 self.out.put((self.index, None, time.monotonic()))
                 return
-            if chunk:
-                try:
-                    self.out.put_nowait((self.index, chunk, time.monotonic()))
-                except queue.Full:
-                    self.dropped += 1
+            if not chunk:
+                self.taken()
+                continue
+            try:
+                self.out.put_nowait((self.index, chunk, time.monotonic()))
+            except queue.Full:
+                self.dropped += 1
+                self.taken()
 
 
 class JointInference:
@@ -206,10 +220,14 @@ class LinkSet(list):
         except queue.Empty:  # nothing new: decode what the pipelines held back
             return self._joined([r for link in holding for r in link.feed(b"", time.monotonic())])
         results: list[WindowResult] = []
-        for _ in range(READ_QUEUE_CHUNKS):
+        until = time.monotonic() + timeout  # back to the loop (publish, health) at least this often
+        for i in range(READ_QUEUE_CHUNKS):
             index, chunk, arrival = item
             link = self[index]
-            results += link.end(arrival) if chunk is None else link.feed(chunk, arrival)
+            results += link.end(arrival) if chunk is None else link.feed(chunk, arrival)  # a paced replay may wait here
+            self._readers[index].taken()
+            if i == READ_QUEUE_CHUNKS - 1 or time.monotonic() > until:
+                break  # the rest waits for the next step (nothing taken from the queue is lost)
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:

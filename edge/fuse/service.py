@@ -34,6 +34,7 @@ log = logging.getLogger("csi_edge.fuse")
 INBOX_SIZE = 100_000  # messages waiting for the loop (oldest kept; newer dropped and counted)
 IDLE_WAIT_S = 0.2
 AVAILABILITY_CHECK_S = 0.5  # how often rooms are checked for live nodes (availability, discovery)
+BATCH = 256  # messages handled between two looks at the rooms' rounds (bounds the added latency under load)
 
 
 class RoomConnection(MqttPublisher):
@@ -140,10 +141,10 @@ class FuseService:
         while not self.stop_requested:
             if self.reload_requested:
                 self._reload()
-            self._receive(self._wait_s())
+            touched = self._receive(self._wait_s())
             now = time.time()
             for name, room in self.rooms.items():
-                if room.due(now):
+                if (name in touched or room.deadline is not None and room.deadline <= now) and room.due(now):
                     payload = room.fused_state(now)
                     if payload is not None:
                         self.links[name].state(payload)
@@ -163,13 +164,15 @@ class FuseService:
         due = [r.deadline for r in self.rooms.values() if r.deadline is not None]
         return max(0.0, min(due) - now) if due else IDLE_WAIT_S
 
-    def _receive(self, timeout: float) -> None:
-        """Hand the waiting messages (waiting up to `timeout` for the first) to their rooms."""
+    def _receive(self, timeout: float) -> set[str]:
+        """Hand up to BATCH waiting messages (waiting up to `timeout` for the first) to their
+        rooms; the names of the rooms that got one."""
+        touched: set[str] = set()
         try:
             item = self.inbox.get(timeout=timeout)
         except queue.Empty:
-            return
-        for _ in range(10_000):
+            return touched
+        for i in range(BATCH):
             room_name, topic, payload, arrival = item
             room, conn = self.rooms.get(room_name), self.links.get(room_name)
             route = conn.routes.get(topic) if conn is not None else None
@@ -179,10 +182,14 @@ class FuseService:
                     room.state(node, payload, arrival)
                 else:
                     room.availability(node, payload)
+                touched.add(room_name)
+            if i == BATCH - 1:
+                break  # the rest waits for the next call (nothing taken out of the inbox is lost)
             try:
                 item = self.inbox.get_nowait()
             except queue.Empty:
-                return
+                break
+        return touched
 
     def _check_rooms(self, now: float) -> None:
         """Availability (`online` while a node is live) and discovery (what the nodes carry)."""

@@ -144,3 +144,30 @@ def test_bridged_brokers_lose_nothing_and_a_silent_node_goes_stale_then_dropped(
             board.close()
         fuse.terminate()
         fuse.kill()
+
+
+def test_one_daemon_with_two_receivers_publishes_per_link_and_fuse_takes_its_links(mosquitto, subscriber_factory, room_recordings, model_path):  # noqa: F811
+    sub = subscriber_factory(mosquitto, ["csi-edge/j/#", "homeassistant/+/csi_edge_j/+/config", "csi-edge/house/den/state"])
+    fuse = DaemonProcess(fuse_args(mosquitto, 'fuse.rooms=[{name = "den", nodes = ["j/north", "j/south"]}]', "--set", "fuse.site=house"),
+                         command="fuse")  # fmt: skip
+    daemon = DaemonProcess(["--source", f"north=replay:{room_recordings[0]}", "--source", f"south=replay:{room_recordings[2]}",
+                            "--node", "j", "--model", str(model_path), "--mqtt", mosquitto.url, "--set", "source.replay_realtime=true",
+                            "--set", "health.interval_s=1"])  # fmt: skip
+    try:
+        got = sub.wait_for(lambda m: any(len(s["nodes"]) == 2 for s in payloads(m, "csi-edge/house/den/state")), timeout=90)
+        got += sub.wait_for(lambda m: payloads(got + m, "csi-edge/j/health"), timeout=30)
+        north, south = payloads(got, "csi-edge/j/north/state"), payloads(got, "csi-edge/j/south/state")
+        assert north and south and all(s["link"] == "north" and s["node"] == "j" for s in north)
+        assert not payloads(got, "csi-edge/j/state")  # a per-link model: no node-level state
+        health = payloads(got, "csi-edge/j/health")[-1]
+        assert set(health["links"]) == {"north", "south"}
+        assert health["packets_received"] == sum(v["packets_received"] for v in health["links"].values())
+        configs = {t for t, b, _ in got if t.startswith("homeassistant/") and b}
+        assert "homeassistant/sensor/csi_edge_j/north_activity/config" in configs
+        assert "homeassistant/sensor/csi_edge_j/south_activity/config" in configs
+        fused = next(s for s in payloads(got, "csi-edge/house/den/state") if len(s["nodes"]) == 2)
+        assert set(fused["nodes"]) == {"j/north", "j/south"}
+    finally:
+        daemon.kill()
+        fuse.terminate()
+        fuse.kill()

@@ -8,6 +8,8 @@ fused state. After a warm-up, for `--seconds`:
 
 - `fused_latency_p50_ms` / `p99`: a fused state's arrival at the subscriber minus the `time`
   of the newest node state it used (node publish -> broker -> fuse -> broker -> subscriber);
+  `age_at_fusion_p50_ms`: the newest node state's age when fuse computed the fused state
+  (node -> broker -> fuse, and the round's wait for the room's other nodes);
 - `states_per_s` in, `fused_per_s` out; `fuse_cpu_percent` (of one core), `fuse_rss_mb`,
   `broker_cpu_percent`, and the nodes' own publisher CPU;
 - `late` states and fuse `inbox_dropped` (from fuse's health).
@@ -219,12 +221,13 @@ def measure(n: int, seconds: float, warmup: float, workdir: Path) -> dict:
         fuse.terminate()
         fuse.wait(30)
         broker.stop()
-    latencies, fused, health = [], 0, {}
+    latencies, at_fuse, fused, health = [], [], 0, {}
     for arrival, topic, payload in got:
         msg = json.loads(payload)
         if topic.endswith("/state"):
             fused += 1
             latencies.append((arrival - max(parse_utc_iso(v["time"]) for v in msg["nodes"].values())) * 1000.0)
+            at_fuse.append(min(v["age_ms"] for v in msg["nodes"].values()))
         else:
             health[topic] = msg
     lat = np.array(latencies) if latencies else np.array([np.nan])
@@ -232,6 +235,7 @@ def measure(n: int, seconds: float, warmup: float, workdir: Path) -> dict:
         "nodes": n, "rooms": (n + NODES_PER_ROOM - 1) // NODES_PER_ROOM, "seconds": round(wall, 1),
         "states_per_s": round(sent / wall, 1), "fused_per_s": round(fused / wall, 1),
         "fused_latency_p50_ms": round(float(np.nanpercentile(lat, 50)), 1), "fused_latency_p99_ms": round(float(np.nanpercentile(lat, 99)), 1),
+        "age_at_fusion_p50_ms": round(float(np.percentile(at_fuse, 50)), 1) if at_fuse else float("nan"),
         "fuse_cpu_percent": round(100 * c_fuse / wall, 1), "fuse_rss_mb": round(rss, 1),
         "broker_cpu_percent": round(100 * c_broker / wall, 1), "nodes_cpu_percent": round(100 * c_self / wall, 1),
         "states_late": sum(h.get("states_late", 0) for h in health.values()),
