@@ -13,7 +13,10 @@ One command, so the evaluation can be re-run with a new training recipe:
    with its model: the states that link would publish;
 4. the states aligned as `csi-edge fuse` aligns them (each link's latest, whenever every link has
    a new one) and fused by `csi_edge.fuse.fusion.fuse` with each pooling (`product`, `mean`);
-5. scored against the simulator's truth at each state's newest packet: activity accuracy,
+5. weighted variants: each link's vote from its day-1 validation accuracy (`+weights`, what
+   its card says), or from its accuracy on the other test day (`+xday`: a second session,
+   recorded on another day, scores the links before the fusion is set up);
+6. scored against the simulator's truth at each state's newest packet: activity accuracy,
    presence accuracy, and position RMSE (m) over windows with a person, against the mean
    window position. Positions are published only by models with measured skill; the trained
    heads are also scored raw (`rmse_raw_m`, forced on here only) to show what they would add.
@@ -153,8 +156,7 @@ def card_weights(models: Path, links: list[int]) -> dict[str, float]:
     for k in links:
         card, _ = load_card(models / f"link{k}", verify_onnx=False)
         acc = next((m["accuracy"] for part, m in card.metrics.items() if part.startswith("val") and "accuracy" in m), None)
-        c = len(card.classes)
-        out[f"link{k}"] = 1.0 if acc is None else max(0.05, float(np.log(min(acc, 0.999) * (c - 1) / (1 - min(acc, 0.999)))))
+        out[f"link{k}"] = 1.0 if acc is None else log_odds_weight(acc, len(card.classes))
     return out
 
 
@@ -165,33 +167,57 @@ def link_geometry(links: list[int]) -> dict:
     return {f"link{k}": Geometry(tuple(TX_POS), tuple(RX_POSITIONS[k])) for k in links}  # type: ignore[arg-type]
 
 
+def log_odds_weight(accuracy: float, classes: int) -> float:
+    """A link's vote from its accuracy: log odds of being right against a uniform guess, >= 0.05."""
+    acc = min(max(accuracy, 1e-3), 0.999)
+    return max(0.05, float(np.log(acc * (classes - 1) / (1 - acc))))
+
+
 def evaluate(models: Path, links: list[int], days: list[int], seeds: list[int], seconds: float) -> list[dict]:
+    """Every (day, seed): each link's states, then the fused variants, scored. Weighted variants:
+    `+weights`: from each card's day-1 validation accuracy; `+xday`: from each link's accuracy on
+    the OTHER test day(s) (a session recorded on another day, as an installer could record one)."""
     from tqdm import tqdm
 
     from csi_edge.tools.sim import simulate
 
     weights = card_weights(models, links)
     print("link weights from validation accuracy:", json.dumps({k: round(v, 3) for k, v in weights.items()}))
-    rows = []
-    jobs = [(d, s) for d in days for s in seeds]
-    for day, seed in tqdm(jobs, desc="fusion eval", unit="recording"):
+    recordings = {}
+    for day, seed in tqdm([(d, s) for d in days for s in seeds], desc="fusion eval", unit="recording"):
         per_link, truth = {}, None
         for k in links:
             rec = simulate(seconds, day=day, activity="mixed", seed=seed, link=k)
             truth = rec.truth if truth is None else truth
             per_link[f"link{k}"] = link_states(rec.to_v1(), models / f"link{k}")
         assert truth is not None
-        labels, means = truth_at(truth)
-        sources = {name: [as_scored(s) for s in states] for name, states in per_link.items()}
+        recordings[(day, seed)] = (per_link, truth_at(truth))
+    rows = []
+    for (day, seed), (per_link, (labels, means)) in recordings.items():
+        for name, states in per_link.items():
+            rows.append(_row(day, seed, name, [as_scored(s) for s in states], labels, means))
+    link_acc = {(r["day"], r["source"]): [] for r in rows}
+    for r in rows:
+        link_acc[(r["day"], r["source"])].append(r["accuracy"])
+    classes = 4
+    for (day, seed), (per_link, (labels, means)) in recordings.items():
         rounds = aligned(per_link)
-        for pooling in ("product", "mean"):
-            sources[f"fused-{pooling}"] = fused_states(rounds, pooling, None)
-        sources["fused-product+geometry"] = fused_states(rounds, "product", link_geometry(links))
-        sources["fused-product+weights"] = fused_states(rounds, "product", None, weights)
-        for name, states in sources.items():
-            pairs = [(s, labels[s["packet_seq"]], means.get(s["packet_seq"])) for s in states if s["packet_seq"] in labels]
-            rows.append({"day": day, "seed": seed, "source": name, **score(pairs, ())})
+        variants = {f"fused-{pooling}": fused_states(rounds, pooling, None) for pooling in ("product", "mean")}
+        variants["fused-product+geometry"] = fused_states(rounds, "product", link_geometry(links))
+        variants["fused-product+weights"] = fused_states(rounds, "product", None, weights)
+        others = [d for d in days if d != day]
+        if others:
+            xday = {n: log_odds_weight(float(np.mean([a for d in others for a in link_acc[(d, n)]])), classes) for n in per_link}
+            variants["fused-mean+xday"] = fused_states(rounds, "mean", None, xday)
+            variants["fused-product+xday"] = fused_states(rounds, "product", None, xday)
+        for name, states in variants.items():
+            rows.append(_row(day, seed, name, states, labels, means))
     return rows
+
+
+def _row(day: int, seed: int, name: str, states: list[dict], labels: dict, means: dict) -> dict:
+    pairs = [(s, labels[s["packet_seq"]], means.get(s["packet_seq"])) for s in states if s["packet_seq"] in labels]
+    return {"day": day, "seed": seed, "source": name, **score(pairs, ())}
 
 
 def summary(rows: list[dict]) -> list[dict]:
