@@ -25,6 +25,7 @@ from csi_edge.errors import CsiEdgeError
 COMMANDS: dict[str, str] = {
     "run": "csi_edge.daemon_cli",
     "fuse": "csi_edge.fuse.cli",
+    "calibrate": "csi_edge.calibration.cli",
     "capture": "csi_edge.tools.capture.cli",
     "sim": "csi_edge.tools.sim.cli",
     "decode": "csi_edge.decoder.cli",

@@ -85,12 +85,42 @@ class ModelConfig:
     providers: list[str] = key(["tensorrt", "cuda", "cpu"], "ONNX Runtime providers in order of preference; those not present are skipped")
     intra_op_threads: int = key(1, "ONNX Runtime intra-op threads", lo=1, hi=64)
     warmup_runs: int = key(2, "inference runs on zeros at load (first-run allocation, TensorRT build)", lo=0, hi=100)
-    smoothing: float = key(0.5, "EMA weight of the newest probabilities (1 = no smoothing)", lo=0.01, hi=1.0)
-    hysteresis: float = key(0.1, "a new activity must beat the current one by this probability margin", lo=0.0, hi=1.0)
+    smoothing: float = key(0.2, "EMA weight of the newest probabilities (1 = no smoothing)", lo=0.01, hi=1.0)
+    hysteresis: float = key(0.3, "a new activity must beat the current one by this probability margin", lo=0.0, hi=1.0)
     position_smoothing: float = key(0.5, "EMA weight of the newest position (1 = no smoothing)", lo=0.01, hi=1.0)
     presence_threshold: float = key(0.5, "presence when 1 - p(empty) reaches this", lo=0.0, hi=1.0)
     position_skill_ratio: float = key(0.8, "publish positions only from a model whose measured position RMSE is at most this "
                                       "fraction of the constant baseline's (its card's position skill)", lo=0.0, hi=1.0)
+    novelty_threshold: float = key(0.0, "report activity `unknown` when a window's novelty (0..1) exceeds this (0: the "
+                                   "threshold in the model card; 1: never)", lo=0.0, hi=1.0)
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Site calibration: the empty-room baseline, drift alarm, recalibration, test-time adaptation."""
+
+    baseline: str = key("", "empty-room baseline of this link (`csi-edge calibrate --out FILE`); empty: none (drift is null)")
+    save: bool = key(True, "write a baseline recorded on `recalibrate` to `baseline` (when set)")
+    seconds: float = key(60.0, "length of the recording a `recalibrate` command starts, seconds (the room should be empty)",
+                         lo=5.0, hi=3600.0)
+    drift_alarm_dB: float = key(1.5, "raise `recalibrate` when the quiet room's drift stays at or above this for drift_hold_s",
+                                lo=0.05, hi=40.0)
+    drift_clear_dB: float = key(1.0, "clear the alarm when the drift stays at or below this for drift_hold_s", lo=0.0, hi=40.0)
+    drift_hold_s: float = key(20.0, "seconds of quiet windows the drift must stay beyond a level to change the alarm",
+                              lo=0.0, hi=86400.0)
+    drift_tau_s: float = key(20.0, "time constant of the quiet-room profile average, seconds of quiet windows", lo=0.1, hi=86400.0)
+    quiet_motion: float = key(1.5, "a window is quiet when its motion ratio (flicker / the baseline's) is at most this",
+                              lo=0.5, hi=100.0)
+    auto_minutes: float = key(0.0, "recalibrate by itself after this many minutes of confident emptiness while recalibration "
+                              "is needed or no baseline is loaded (0: never)", lo=0.0, hi=60.0)
+    auto_confidence: float = key(0.9, "confident emptiness: activity `empty` with at least this confidence in a quiet window",
+                                 lo=0.0, hi=1.0)
+    request_file: str = key("/var/lib/csi-edge/recalibrate", "on SIGHUP, when this file exists it is removed and the daemon "
+                            "recalibrates (besides reloading the model)")
+    adapt: str = key("off", "test-time adaptation on the stream: the BatchNorm statistics (`batchnorm`, needs the card's "
+                     "adaptable graph), or the input's per-subcarrier mean (`mean`) or mean and spread (`mean-std`)",
+                     choices=("off", "batchnorm", "mean", "mean-std"))
+    adapt_windows: int = key(3000, "windows the adaptation averages over (3000 = 5 min at 10 results/s)", lo=10, hi=1_000_000)
 
 
 @dataclass(frozen=True)
@@ -159,6 +189,28 @@ class CaptureConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The live web view (`csi-edge run --web HOST:PORT`, docs/web.md)."""
+
+    enabled: bool = key(False, "serve the live web view (read-only page; recalibration only with the token)")
+    host: str = key("127.0.0.1", "address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface)")
+    port: int = key(8080, "TCP port of the web view", lo=1, hi=65535)
+    token: str = key("", "access token: when set, every /api and /ws request must carry it (empty: read-only view for anyone "
+                     "who can reach the port, and no control actions)", secret=True)
+    token_file: str = key("", "file whose first line is the access token (instead of `token`)")
+    tls: bool = key(False, "serve HTTPS (needs cert_file and key_file)")
+    cert_file: str = key("", "server certificate (PEM) for TLS")
+    key_file: str = key("", "server private key (PEM) for TLS")
+    ca_file: str = key("", "CA certificate (PEM): when set, browsers must present a client certificate it signed")
+    heatmap_decimation: int = key(4, "send every Nth packet's amplitudes to the heatmap (4: 25 rows/s at 100 Hz)", lo=1, hi=1000)
+    heatmap_s: float = key(10.0, "seconds of heatmap a page receives when it connects", lo=1.0, hi=120.0)
+    timeline_s: float = key(600.0, "seconds of activity timeline a page receives when it connects", lo=10.0, hi=86400.0)
+    client_queue: int = key(256, "messages queued per browser; a slow browser loses the oldest ones (counted in web_dropped)",
+                            lo=16, hi=100_000)
+    max_clients: int = key(8, "browsers connected at once (more are refused with 503)", lo=1, hi=1000)
+
+
+@dataclass(frozen=True)
 class FuseRoom:
     """One room of the site (a `[[fuse.rooms]]` table)."""
 
@@ -204,11 +256,13 @@ class Config:
     sim: SimConfig = field(default_factory=SimConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     window: WindowConfig = field(default_factory=WindowConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     log: LogConfig = field(default_factory=LogConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     fuse: FuseConfig = field(default_factory=FuseConfig)
     origin: str = "defaults"  # where the file layer came from (for messages)
 
@@ -469,6 +523,8 @@ def _cross_checks(v: dict, where: str) -> list[str]:
         errors.append(f"{where}: [source] reconnect_min_s must be <= reconnect_max_s ({v['source']['reconnect_max_s']})")
     if v["window"]["size"] and v["window"]["hop"] > v["window"]["size"]:
         errors.append(f"{where}: [window] hop must be <= size ({v['window']['size']})")
+    if v["calibration"]["drift_clear_dB"] > v["calibration"]["drift_alarm_dB"]:
+        errors.append(f"{where}: [calibration] drift_clear_dB must be <= drift_alarm_dB ({v['calibration']['drift_alarm_dB']})")
     if bool(v["mqtt"]["cert_file"]) != bool(v["mqtt"]["key_file"]):
         errors.append(f"{where}: [mqtt] cert_file and key_file must be given together")
     if (v["mqtt"]["ca_file"] or v["mqtt"]["cert_file"]) and not v["mqtt"]["tls"]:
@@ -479,6 +535,7 @@ def _cross_checks(v: dict, where: str) -> list[str]:
     for i, name in enumerate(names):
         if not re.fullmatch(NAME_PATTERN, name) or name in names[:i]:
             errors.append(f"{where}: [source] specs[{i}]: link name {name!r} must be unique, letters, digits, - and _")
+    errors += _web_checks(v["web"], where)
     return errors + _fuse_checks(v["fuse"], where)
 
 
@@ -523,6 +580,31 @@ def _fuse_checks(f: dict, where: str) -> list[str]:
     if f["drop_s"] < f["stale_s"]:
         errors.append(f"{where}: [fuse] drop_s must be >= stale_s ({f['stale_s']})")
     return errors
+
+
+def _web_checks(web: dict, where: str) -> list[str]:
+    errors = []
+    if web["token"] and web["token_file"]:
+        errors.append(f"{where}: [web] token and token_file are exclusive (give one)")
+    if web["tls"] and not (web["cert_file"] and web["key_file"]):
+        errors.append(f"{where}: [web] tls = true needs cert_file and key_file")
+    if (web["cert_file"] or web["key_file"] or web["ca_file"]) and not web["tls"]:
+        errors.append(f"{where}: [web] cert_file/key_file/ca_file need tls = true")
+    return errors
+
+
+def parse_listen(text: str, flag: str = "--web") -> dict:
+    """`HOST:PORT`, `[IPv6]:PORT` or `PORT` -> {"web.enabled": True, "web.host": ..., "web.port": ...}."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        host, port_text = "", text
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ConfigError(f"{flag} {text!r}: expected HOST:PORT with a port 1..65535, e.g. {flag} 127.0.0.1:8080")
+    out: dict = {"web.enabled": True, "web.port": int(port_text)}
+    if host:
+        out["web.host"] = host
+    return out
 
 
 def parse_mqtt_url(url: str) -> dict:
@@ -591,7 +673,7 @@ def markdown() -> str:
         "One TOML file (`/etc/csi-edge/config.toml` when installed; `--config FILE` to choose another).",
         "Every key can be overridden on the command line with `--set section.key=value` (values are read",
         "as TOML: `--set mqtt.port=1884`, `--set capture.classes='[\"empty\",\"walking\"]'`), and some",
-        "have explicit flags (`csi-edge run --source --mqtt --node --model --jsonl`). Precedence:",
+        "have explicit flags (`csi-edge run --source --mqtt --node --model --jsonl --web`). Precedence:",
         "defaults < file < command line. Unknown sections and keys are errors (with a did-you-mean);",
         "every bad value is reported as `FILE: [section] key must be ... (got ...)`.",
         "`csi-edge run --check-config` validates the configuration (and the model) and exits.",

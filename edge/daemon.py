@@ -3,11 +3,13 @@
 `Daemon.run()` reads the whole flow in one place:
 
     start:  model (checked, warmed up) -> the links (one source + pipeline each; several
-            sources are read on their own threads, csi_edge.daemon_links) -> publishers (MQTT connects in the background) -> open the sources (a
-            serial port that is away is retried, not fatal) -> signal handlers
-    loop:   each link: read (bounded wait) -> pipeline -> results -> publish -> pump the
-            MQTT queue -> health every interval -> READY=1 once frames flow -> WATCHDOG=1
-            -> SIGHUP reload
+            sources are read on their own threads, csi_edge.daemon_links) -> publishers (MQTT
+            connects in the background) -> open the sources (a serial port that is away is
+            retried, not fatal) -> signal handlers
+    loop:   commands (recalibrate, ...) -> each link: read (bounded wait) -> pipeline ->
+            packets to the publishers that show them (web view) -> results -> publish -> pump
+            the MQTT queue -> health every interval -> READY=1 (and a first health report) once
+            frames flow -> WATCHDOG=1 -> SIGHUP reload (and recalibrate when the request file exists)
     stop:   SIGTERM/SIGINT/--seconds/every source ended -> flush the queue within a bound ->
             `offline` -> close the sources
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from csi_edge.commands import Commands
 from csi_edge.config import Config
+from csi_edge.daemon_link import Link
 from csi_edge.daemon_links import LinkSet
 from csi_edge.errors import CsiEdgeError, UsageError
 from csi_edge.health import HealthClock, status_line
@@ -68,6 +71,7 @@ class Daemon:
         self.exit_reason = ""
         self.links: LinkSet = LinkSet([])
         self.commands = Commands()  # from MQTT, the web view, signals; run on the loop thread
+        self.commands.register("recalibrate", self._recalibrate)
 
     # lifecycle -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -108,7 +112,10 @@ class Daemon:
             if self.reload_requested:
                 self._reload()
             self.commands.run_pending()
-            self._publish(self.links.step(timeout))
+            self._publish(self.links.step(timeout, self._fed))
+            for link in self.links:
+                if link.calibration.take_auto_request():
+                    self.commands.put("recalibrate", "auto")
             if self.links.ended:
                 self.exit_reason = "end of source"
                 break
@@ -116,12 +123,18 @@ class Daemon:
             if not self.notifier.ready_sent and any(link.pipeline.frames for link in self.links):
                 self.notifier.ready(f"processing {','.join(link.spec for link in self.links)}")
                 event(log, "ready", frames=sum(link.pipeline.frames for link in self.links))
+                self._health(now - start)  # the first report as soon as frames flow, then every interval
             if clock.due(now):
                 self._health(now - start)
             self.notifier.watchdog(now)
             if deadline is not None and now >= deadline:
                 self.exit_reason = "--seconds reached"
                 break
+
+    def _fed(self, link: Link) -> None:
+        """After a link processed a read: its packets to the publishers that show them (web view)."""
+        if len(link.pipeline.decoded_frames):
+            self.publishers.packets(link.pipeline.decoded_frames, time.monotonic())
 
     def _publish(self, results: list[WindowResult]) -> None:
         for result in results:
@@ -142,9 +155,26 @@ class Daemon:
               broker=health.get("broker_connected"), source_connected=health["source"]["connected"])
         return health
 
+    def _recalibrate(self, origin: str) -> None:
+        """The `recalibrate` command (MQTT, web view, SIGHUP with the request file, automatic)."""
+        for link in self.links:
+            link.calibration.request(origin)
+
+    def _recalibration_requested(self) -> bool:
+        """SIGHUP with `[calibration] request_file` present: remove it and recalibrate."""
+        path = Path(self.cfg.calibration.request_file) if self.cfg.calibration.request_file else None
+        if path is None or not path.exists():
+            return False
+        try:
+            path.unlink()
+        except OSError as exc:
+            event(log, "recalibration_request_unreadable", logging.WARNING, path=str(path), error=exc.strerror)
+        return self.commands.put("recalibrate", "signal")
+
     def _reload(self) -> None:
         """SIGHUP: load the model again (maybe a new one); keep the old one if that fails."""
         self.reload_requested = False
+        self._recalibration_requested()
         self.notifier.notify(reloading=1, monotonic_usec=int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6))
         old = self.links[0].pipeline.model.card.model_id
         try:

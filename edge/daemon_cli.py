@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from csi_edge.config import describe_keys, load_config, parse_mqtt_url, to_toml
+from csi_edge.config import describe_keys, load_config, parse_listen, parse_mqtt_url, to_toml
 from csi_edge.source.base import SOURCES
 
 EXAMPLES = """examples:
@@ -15,6 +15,8 @@ EXAMPLES = """examples:
   csi-edge run --source replay:session-01/ --jsonl results.jsonl --seconds 60
   csi-edge run --source north=serial:/dev/csi-edge-rx0 --source south=serial:/dev/csi-edge-rx1 --node jetson1
   csi-edge run --source sim:0 --source sim:1 --source sim:2 --node lab   # one simulated room, three receivers
+  csi-edge run --source sim --no-mqtt --web 127.0.0.1:8080   (then open http://127.0.0.1:8080/)
+  csi-edge run --source serial:/dev/csi-edge-rx --baseline /var/lib/csi-edge/baseline.json
   csi-edge run --config config.toml --check-config
 """
 
@@ -36,7 +38,9 @@ def register(subparsers) -> None:
     p.add_argument("--no-mqtt", action="store_true", help="do not publish to a broker ([mqtt] enabled = false)")
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
     p.add_argument("--model", metavar="PATH", help="model package NAME(.onnx/.json) ([model] path)")
+    p.add_argument("--baseline", metavar="FILE", help="empty-room baseline of this link, from csi-edge calibrate ([calibration] baseline)")
     p.add_argument("--jsonl", metavar="PATH", help="also write results as JSON lines; - for stdout ([publish] jsonl)")
+    p.add_argument("--web", metavar="HOST:PORT", help="serve the live web view there, e.g. 127.0.0.1:8080 ([web] enabled/host/port)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any configuration key")
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (bounded runs, tests)")
     p.add_argument("--check-config", action="store_true", help="validate the configuration and the model, then exit")
@@ -50,7 +54,9 @@ def overrides_from_args(args) -> dict:
         out.update(parse_mqtt_url(args.mqtt))
     if args.no_mqtt:
         out["mqtt.enabled"] = False
-    for flag, key in (("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl")):
+    if args.web:
+        out.update(parse_listen(args.web))
+    for flag, key in (("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl"), ("baseline", "calibration.baseline")):
         value = getattr(args, flag)
         if value is not None:
             out[key] = value
@@ -82,10 +88,15 @@ def run(args) -> int:
     for _, spec in specs:
         parse_spec(spec)
     if args.check_config:
+        from csi_edge.calibration.controller import LinkCalibration, Timing
+
         model = load_model(cfg)
         if model.card.links > 1 and model.card.links != len(specs):
             raise ModelMismatchError(f"model {model.card.model_id} reads {model.card.links} links together; the configuration has {len(specs)}")
+        calib = LinkCalibration(cfg.calibration, model.card, Timing(model.card.window, model.card.hop, model.card.rate_hz))
+        baseline = f", baseline {cfg.calibration.baseline}" if calib.baseline is not None else ""
         sources = ", ".join(f"{name}={spec}" if len(specs) > 1 else spec for name, spec in specs)
-        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {sources}, model {model.card.model_id}", file=sys.stderr)
+        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {sources}, model {model.card.model_id}{baseline}",
+              file=sys.stderr)
         return 0
     return Daemon(cfg, seconds=args.seconds).run()

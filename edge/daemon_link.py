@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from csi_edge.calibration.controller import LinkCalibration
 from csi_edge.config import Config
 from csi_edge.model.runtime import LoadedModel
 from csi_edge.pipeline import Pipeline
@@ -75,6 +76,12 @@ class Link:
         if due is None:
             return results
         return [r if r.arrival >= due else dataclasses.replace(r, arrival=due) for r in results]
+
+    @property
+    def calibration(self) -> LinkCalibration:
+        """This link's baseline, drift monitor and recalibration (csi_edge.calibration)."""
+        assert self.pipeline.calibration is not None
+        return self.pipeline.calibration
 
     def set_model(self, model: LoadedModel) -> None:
         self.pipeline.set_model(model)

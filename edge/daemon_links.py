@@ -25,11 +25,13 @@ window fill, every source connected).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -193,7 +195,7 @@ class LinkSet(list):
         """What the published states carry (per-link states name their links)."""
         fields = self[0].pipeline.fields
         if len(self) > 1 and self.joint is None:
-            return StateFields(fields.model_id, fields.classes, fields.position, tuple(self.names))
+            return dataclasses.replace(fields, links=tuple(self.names))
         return fields
 
     # reading ----------------------------------------------------------------------------------
@@ -210,15 +212,25 @@ class LinkSet(list):
     def ended(self) -> bool:
         return all(link.ended for link in self)
 
-    def step(self, timeout: float) -> list[WindowResult]:
-        """Read and process what arrives within `timeout` on any link."""
+    def step(self, timeout: float, fed: Callable[[Link], None] | None = None) -> list[WindowResult]:
+        """Read and process what arrives within `timeout` on any link; `fed(link)` after each
+        read a link processed (its `pipeline.decoded_frames` are that read's packets)."""
+        fed = fed or _nothing
         if len(self) == 1:
-            return [] if self[0].ended else self[0].step(timeout)
+            if self[0].ended:
+                return []
+            results = self[0].step(timeout)
+            fed(self[0])
+            return results
         holding = [link for link in self if link.pipeline.holding and not link.ended]
         try:
             item = self._queue.get(timeout=min(timeout, HOLDING_READ_S) if holding else timeout)
         except queue.Empty:  # nothing new: decode what the pipelines held back
-            return self._joined([r for link in holding for r in link.feed(b"", time.monotonic())])
+            results = []
+            for link in holding:
+                results += link.feed(b"", time.monotonic())
+                fed(link)
+            return self._joined(results)
         results: list[WindowResult] = []
         until = time.monotonic() + timeout  # back to the loop (publish, health) at least this often
         for i in range(READ_QUEUE_CHUNKS):
@@ -226,6 +238,7 @@ class LinkSet(list):
             link = self[index]
             results += link.end(arrival) if chunk is None else link.feed(chunk, arrival)  # a paced replay may wait here
             self._readers[index].taken()
+            fed(link)
             if i == READ_QUEUE_CHUNKS - 1 or time.monotonic() > until:
                 break  # the rest waits for the next step (nothing taken from the queue is lost)
             try:
@@ -292,3 +305,7 @@ class LinkSet(list):
             out.update(results=self.joint.results, activity=self.joint.last_activity, joint_unmatched=self.joint.unmatched,
                        inference_p50_ms=p50, inference_p99_ms=p99)  # fmt: skip
         return out
+
+
+def _nothing(link: Link) -> None:
+    pass

@@ -15,6 +15,9 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 # The real-header firmware compile (../shared/esp-idf/check-firmware): Xtensa GCC + newlib headers.
 command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106)
 [ -f /usr/include/newlib/sys/reent.h ] || need_apt+=(libnewlib-dev)
+# The web view's browser test (tests/integration/test_web_browser.py): Debian's chromium and its driver.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2

@@ -3,7 +3,9 @@
 A publisher gets each `state` and `health` payload as a dict (already JSON-ready; field names
 in docs/data-fields.md), is told what the state messages carry when the model changes
 (`model_changed(StateFields)`: Home Assistant discovery announces exactly those entities), and
-is stopped with a bound on how long it may take to flush.
+is stopped with a bound on how long it may take to flush. A publisher that shows the signal
+itself (the web view's heatmap) also gets every decoded batch of packets (`packets`, optional);
+it must return at once: decimate on the loop thread, hand only the small result to its own.
 
 Each publisher class owns its wiring: its `kind`, whether the configuration enables it
 (`enabled(cfg)`) and how it builds itself (`from_config(cfg, node)`). The registry below holds
@@ -20,12 +22,14 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from csi_edge.commands import Commands
     from csi_edge.config import Config
+    from csi_edge.frames import FrameBatch
     from csi_edge.results import StateFields
 
 # kind -> "module:Class" (the class's `kind` is the same string).
 PUBLISHERS: dict[str, str] = {
     "mqtt": "csi_edge.publish.mqtt:MqttPublisher",
     "jsonl": "csi_edge.publish.jsonl:JsonLinesPublisher",
+    "web": "csi_edge.web.publisher:WebPublisher",
 }
 
 
@@ -54,6 +58,10 @@ class Publisher(abc.ABC):
 
     def model_changed(self, fields: StateFields) -> None:  # noqa: B027
         """The model changed: the state messages now carry `fields`."""
+
+    def packets(self, frames: FrameBatch, arrival: float) -> None:  # noqa: B027
+        """The packets one read decoded, which arrived at host monotonic time `arrival` (called
+        on the loop thread for every decoded batch; most publishers ignore it)."""
 
     def accept_commands(self, commands: Commands) -> None:  # noqa: B027
         """A publisher that can receive commands (an MQTT command topic, the web view) puts
@@ -106,6 +114,10 @@ class Fanout(Publisher):
     def model_changed(self, fields: StateFields) -> None:
         for p in self.publishers:
             p.model_changed(fields)
+
+    def packets(self, frames: FrameBatch, arrival: float) -> None:
+        for p in self.publishers:
+            p.packets(frames, arrival)
 
     def accept_commands(self, commands: Commands) -> None:
         for p in self.publishers:

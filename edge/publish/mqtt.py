@@ -5,6 +5,9 @@ Topics (`<prefix>` = [mqtt] topic_prefix, default `csi-edge`):
   several links and a per-link model publishes each link's on `<prefix>/<node>/<link>/state`
 - `<prefix>/<node>/health`  every [health] interval_s
 - `<prefix>/<node>/availability`  `online` / `offline`, retained; `offline` is the last will
+- `<prefix>/<node>/command`  subscribed (QoS 1): a payload naming a daemon command, e.g.
+  `recalibrate`, is queued on the daemon's `Commands` (run on its loop thread); retained
+  messages are ignored (a stale retained command must not fire at every reconnect)
 - `<discovery_prefix>/.../config`  Home Assistant discovery (retained), see discovery.py; an
   entity the current model does not publish gets an empty retained config (HA removes it)
 
@@ -31,6 +34,7 @@ from collections import deque
 
 import paho.mqtt.client as mqtt
 
+from csi_edge.commands import Commands
 from csi_edge.config import Config, MqttConfig
 from csi_edge.logs import event
 from csi_edge.publish.base import Publisher
@@ -47,7 +51,9 @@ class MqttPublisher(Publisher):
         self.cfg = cfg
         self.node = node
         base = f"{cfg.topic_prefix}/{node}"
-        self.topics = {"state": f"{base}/state", "health": f"{base}/health", "availability": f"{base}/availability"}
+        self.topics = {"state": f"{base}/state", "health": f"{base}/health", "availability": f"{base}/availability",
+                       "command": f"{base}/command"}
+        self._commands: Commands | None = None
         self.client_id = cfg.client_id or f"csi-edge-{node}"
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
                                   protocol=mqtt.MQTTv311, clean_session=True)
@@ -61,6 +67,7 @@ class MqttPublisher(Publisher):
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
         self._pending: deque[tuple[str, bytes]] = deque()
         self._inflight: dict[int, tuple[str, bytes]] = {}
         self._acks: deque[int] = deque()
@@ -91,6 +98,8 @@ class MqttPublisher(Publisher):
             return
         self._connected = True
         self._announce = True
+        if self._commands is not None:
+            client.subscribe(self.topics["command"], qos=1)
         self.connects += 1
         self._wake.set()
 
@@ -99,6 +108,13 @@ class MqttPublisher(Publisher):
         self._connected = False
         if was and not self._stopping:
             event(log, "mqtt_disconnected", logging.WARNING, host=self.cfg.host, port=self.cfg.port, reason=str(reason_code))
+
+    def _on_message(self, client, userdata, msg) -> None:
+        name = msg.payload[:64].decode("utf-8", "replace").strip()
+        if self._commands is None or msg.retain:
+            event(log, "mqtt_command_ignored", logging.WARNING, topic=msg.topic, command=name, retained=msg.retain)
+            return
+        self._commands.put(name, "mqtt")
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._acks.append(mid)
@@ -109,6 +125,9 @@ class MqttPublisher(Publisher):
         event(log, "mqtt_connecting", host=self.cfg.host, port=self.cfg.port, tls=self.cfg.tls, client_id=self.client_id)
         self.client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s)
         self.client.loop_start()
+
+    def accept_commands(self, commands: Commands) -> None:
+        self._commands = commands  # subscribed on (re)connect
 
     def model_changed(self, fields: StateFields) -> None:
         self.set_discovery(discovery_configs(self.node, self.cfg.topic_prefix, self.cfg.discovery_prefix, fields))

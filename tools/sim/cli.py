@@ -45,6 +45,8 @@ def register(subparsers) -> None:
     parser.add_argument("--day", type=int, choices=(1, 2, 3), default=1, help="1 reference, 2 same room/other execution, 3 furniture moved (default 1)")
     parser.add_argument("--activity", choices=(*ACTIVITIES, "mixed"), default="mixed", help="what the person does (default mixed: 20-60 s segments of all four)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the execution (default 0)")
+    parser.add_argument("--segment-seconds", metavar="LO[,HI]", default="20,60",
+                        help="mixed: each activity segment lasts LO..HI seconds (default 20,60; one number: fixed length)")
     parser.add_argument("--format", dest="fmt", choices=FORMATS, default="v1", help="v1 binary frames or esp-csi text (default v1)")
     parser.add_argument("--truth", metavar="PATH", help="ground-truth CSV path (default PATH.truth.csv; none for stdout/--pty unless given)")
     parser.add_argument("--fast", action="store_true", help="--pty: stream as fast as the reader reads instead of 100 Hz real time")
@@ -73,12 +75,25 @@ def _check(args) -> None:
         raise UsageError(f"--link must be 0..{len(RX_POSITIONS) - 1} (got {args.link})")
     if args.fast and not args.pty:
         raise UsageError("--fast applies to --pty (files are always written as fast as possible)")
+    args.segment_s = segment_range(args.segment_seconds)
+
+
+def segment_range(text: str) -> tuple[float, float]:
+    """'30' -> (30, 30); '20,60' -> (20, 60); UsageError otherwise."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or not 1 <= values[0] <= values[-1]:
+        raise UsageError(f"--segment-seconds must be LO or LO,HI seconds with 1 <= LO <= HI (got {text!r})")
+    return values[0], values[-1]
 
 
 def _stream(args, realtime: bool, seconds: float | None):
     return stream(day=args.day, activity=args.activity, seed=args.seed, fmt=args.fmt, realtime=realtime,
-                  seconds=seconds, start_seq=args.start_seq, link=args.link, channel=args.channel, secondary=args.secondary,
-                  first_word_invalid=args.first_word_invalid, gain_lock=args.gain_lock, loss=not args.no_loss)  # fmt: skip
+                  seconds=seconds, start_seq=args.start_seq, segment_s=args.segment_s, link=args.link, channel=args.channel,
+                  secondary=args.secondary, first_word_invalid=args.first_word_invalid, gain_lock=args.gain_lock,
+                  loss=not args.no_loss)  # fmt: skip
 
 
 def _open(path: str, mode: str):

@@ -55,6 +55,8 @@ class SimConfig:
     seed: int = 0
     start_seq: int = 0
     room_seed: int = 0
+    chair: int | None = None  # the person starts at this chair (0 or 1; sitting sits on it); None: anywhere
+    segment_s: tuple[float, float] = MIXED_SEGMENT_S  # "mixed": segment length range, seconds
     radio: RadioConfig = field(default_factory=RadioConfig)
     link: int = 0  # receiver position (room.RX_POSITIONS)
 
@@ -63,6 +65,10 @@ class SimConfig:
             raise ValueError(f"day must be 1, 2 or 3 (got {self.day})")
         if self.activity != "mixed":
             activity_code(self.activity)
+        if not 1.0 <= self.segment_s[0] <= self.segment_s[1]:
+            raise ValueError(f"segment_s must be (lo, hi) with 1 <= lo <= hi seconds (got {self.segment_s})")
+        if self.chair not in (None, 0, 1):
+            raise ValueError(f"chair must be 0, 1 or None (got {self.chair})")
         if self.radio.secondary not in ("none", "below"):
             raise ValueError(f"secondary must be 'below' or 'none' (got {self.radio.secondary!r})")
 
@@ -85,7 +91,7 @@ def schedule(cfg: SimConfig) -> Iterator[tuple[str, int]]:
     rng = _rng(cfg, 0, "schedule")
     while True:
         for activity in rng.permutation(ACTIVITIES):
-            yield str(activity), int(round(rng.uniform(*MIXED_SEGMENT_S) * rate))
+            yield str(activity), int(round(rng.uniform(*cfg.segment_s) * rate))
 
 
 def _person(cfg: SimConfig) -> Person:
@@ -104,7 +110,7 @@ class Simulator:
         self.person = _person(cfg)
         self.freqs = subcarrier_frequencies(cfg.radio.channel)
         self.state = RadioState(fft_gain=self.radio_cfg.fft_base, boot_offset_s=2.5 + _rng(cfg, 0, "radio", receiver=True).uniform(0, 2))
-        self._last_xy: np.ndarray | None = None
+        self._last_xy: np.ndarray | None = None if cfg.chair is None else self.room.chairs[cfg.chair].copy()
         self._segments = schedule(cfg)
         self._index = 0
 
@@ -145,10 +151,11 @@ class Simulator:
             yield self.next_segment()
 
 
-def simulate(seconds: float, day: int = 1, activity: str = "mixed", seed: int = 0, start_seq: int = 0, link: int = 0,
-             **radio) -> SimRecording:  # fmt: skip
+def simulate(seconds: float, day: int = 1, activity: str = "mixed", seed: int = 0, start_seq: int = 0,
+             chair: int | None = None, segment_s: tuple[float, float] = MIXED_SEGMENT_S, link: int = 0, **radio) -> SimRecording:  # fmt: skip
     """Simulate `seconds` of the 100 Hz link; see the package docstring for the options."""
-    cfg = SimConfig(day=day, activity=activity, seed=seed, start_seq=start_seq, radio=RadioConfig(**radio), link=link)
+    cfg = SimConfig(day=day, activity=activity, seed=seed, start_seq=start_seq, chair=chair, segment_s=tuple(segment_s),
+                    radio=RadioConfig(**radio), link=link)  # fmt: skip
     sent = int(round(seconds * cfg.radio.rate_hz))
     if sent <= 0:
         raise ValueError(f"seconds must be > 0 (got {seconds})")

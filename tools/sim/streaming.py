@@ -21,7 +21,7 @@ import numpy as np
 from csi_edge import protocol as p
 from csi_edge.tools.sim.radio import SECONDARY_CODES, RadioConfig
 from csi_edge.tools.sim.recording import RX_MAC, TX_MAC, SimRecording
-from csi_edge.tools.sim.simulator import SimConfig, Simulator
+from csi_edge.tools.sim.simulator import MIXED_SEGMENT_S, SimConfig, Simulator
 
 FORMATS = ("v1", "esp-csi")
 CHUNK_PACKETS = 10
@@ -123,7 +123,8 @@ def _chunks(sim: Simulator, realtime: bool) -> Iterator[tuple[SimRecording, int,
 
 
 def stream(day: int = 1, activity: str = "mixed", seed: int = 0, fmt: str = "v1", realtime: bool = True,
-           seconds: float | None = None, start_seq: int = 0, link: int = 0, **radio) -> Iterator[tuple[bytes, np.ndarray]]:  # fmt: skip
+           seconds: float | None = None, start_seq: int = 0, segment_s: tuple[float, float] = MIXED_SEGMENT_S,
+           link: int = 0, **radio) -> Iterator[tuple[bytes, np.ndarray]]:  # fmt: skip
     """Endless (or `seconds` long) stream of (bytes, truth rows) chunks of ~100 ms.
 
     `realtime=True` paces the chunks by the wall clock (100 Hz); `False` yields as fast as the
@@ -132,7 +133,8 @@ def stream(day: int = 1, activity: str = "mixed", seed: int = 0, fmt: str = "v1"
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
-    cfg = SimConfig(day=day, activity=activity, seed=seed, start_seq=start_seq, radio=RadioConfig(**radio), link=link)
+    cfg = SimConfig(day=day, activity=activity, seed=seed, start_seq=start_seq, segment_s=tuple(segment_s), radio=RadioConfig(**radio),
+                    link=link)  # fmt: skip
     limit = None if seconds is None else int(round(seconds * cfg.radio.rate_hz))
     sim = Simulator(cfg, limit_packets=limit)
     counters = _Counters()
