@@ -181,6 +181,9 @@ class LinkSet(list):
         if n > 1 and n != len(specs):
             raise ModelMismatchError(f"model {model.card.model_id} reads {n} links together; the configuration has "
                                      f"{len(specs)} ([source] specs)")  # fmt: skip
+        if n > 1 and (model.card.needs_baseline or model.card.novelty is not None):
+            raise ModelMismatchError(f"model {model.card.model_id}: a joint model with baseline-relative features or a novelty "
+                                     "calibration is not supported yet (each link would need its own)")  # fmt: skip
         if len(specs) == 1:
             return cls([Link(specs[0][1], cfg, model, node, seconds)])
         pipeline = WindowsPipeline if n > 1 else Pipeline
@@ -216,22 +219,25 @@ class LinkSet(list):
         """Read and process what arrives within `timeout` on any link; `fed(link)` after each
         read a link processed (its `pipeline.decoded_frames` are that read's packets)."""
         fed = fed or _nothing
-        if len(self) == 1:
-            if self[0].ended:
-                return []
-            results = self[0].step(timeout)
-            fed(self[0])
-            return results
+        if len(self) > 1:
+            return self._joined(self._step_many(timeout, fed))
+        link = self[0]
+        if link.ended:
+            return []
+        results = link.step(timeout)
+        fed(link)
+        return results
+
+    def _step_many(self, timeout: float, fed: Callable[[Link], None]) -> list[WindowResult]:
+        results: list[WindowResult] = []
         holding = [link for link in self if link.pipeline.holding and not link.ended]
         try:
             item = self._queue.get(timeout=min(timeout, HOLDING_READ_S) if holding else timeout)
         except queue.Empty:  # nothing new: decode what the pipelines held back
-            results = []
             for link in holding:
                 results += link.feed(b"", time.monotonic())
                 fed(link)
-            return self._joined(results)
-        results: list[WindowResult] = []
+            return results
         until = time.monotonic() + timeout  # back to the loop (publish, health) at least this often
         for i in range(READ_QUEUE_CHUNKS):
             index, chunk, arrival = item
@@ -245,7 +251,7 @@ class LinkSet(list):
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-        return self._joined(results)
+        return results
 
     def _joined(self, results: list[WindowResult]) -> list[WindowResult]:
         if self.joint is None:
