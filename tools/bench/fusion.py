@@ -2,11 +2,14 @@
 
 One command, so the evaluation can be re-run with a new training recipe:
 
-    csi-edge bench fusion --train --train-args "--epochs 8 --epoch-windows 1024" --models build/fusion
+    csi-edge bench fusion --train --models build/fusion \
+        --train-args "--data sim:days=1&sequences=6&mixed=2&link={link} --val sim:days=1&sequences=2&seed=7&link={link} \
+                      --per-window divide-mean --epochs 25 --epoch-windows 2048 --threads 2"
     csi-edge bench fusion --models build/fusion          # models already trained
 
-1. (`--train`) one model per receiver position with `csi-edge train --data 'sim:days=1&link=N'`
-   plus `--train-args` (the current recipe's defaults otherwise), into `--models`/linkN;
+1. (`--train`) one model per receiver position: `csi-edge train --out MODELS/linkN` plus
+   `--train-args` with `{link}` replaced by N (the recipe: data, validation, options), into
+   `--models`/linkN;
 2. test recordings: for every day (`--days`, default 2, 3) and seed (`--seeds`), `--seconds`
    of the mixed activity schedule seen by every link (one person, same sequence numbers);
 3. each link's bytes through the daemon's own `Pipeline` (decoder, window ring, ONNX, smoothing)
@@ -43,8 +46,8 @@ WINDOW_TRUTH_PACKETS = 351
 def add_arguments(p) -> None:
     p.add_argument("--models", default="build/fusion", help="directory of the per-link models linkN (default build/fusion)")
     p.add_argument("--train", action="store_true", help="train the per-link models first (csi-edge train, sim:days=1&link=N)")
-    p.add_argument("--train-args", default="--epochs 8 --epoch-windows 1024 --threads 2",
-                   help="extra csi-edge train arguments (default: a short budget of the current recipe)")
+    p.add_argument("--train-args", default="--data sim:days=1&link={link} --epochs 8 --epoch-windows 1024 --threads 2",
+                   help="csi-edge train arguments, {link} = the receiver position (default: a short budget)")
     p.add_argument("--links", default="0,1,2", help="receiver positions (default 0,1,2)")
     p.add_argument("--days", default="2,3", help="test days (default 2,3)")
     p.add_argument("--seeds", default="101,102,103", help="test recording seeds (default 101,102,103)")
@@ -56,8 +59,8 @@ def add_arguments(p) -> None:
 def train_models(models: Path, links: list[int], extra: str) -> None:
     models.mkdir(parents=True, exist_ok=True)
     for link in links:
-        cmd = [sys.executable, "-m", "csi_edge.cli", "train", "--data", f"sim:days=1&link={link}", "--out", str(models / f"link{link}"),
-               "--no-progress", *extra.split()]  # fmt: skip
+        cmd = [sys.executable, "-m", "csi_edge.cli", "train", "--out", str(models / f"link{link}"), "--no-progress",
+               *extra.replace("{link}", str(link)).split()]  # fmt: skip
         print("+", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")})
 
