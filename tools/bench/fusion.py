@@ -203,6 +203,11 @@ def evaluate(models: Path, links: list[int], days: list[int], seeds: list[int], 
     for r in rows:
         link_acc[(r["day"], r["source"])].append(r["accuracy"])
     classes = 4
+    for day in days:
+        others = [d for d in days if d != day]
+        if others:
+            w = {n: round(log_odds_weight(float(np.mean([a for d in others for a in link_acc[(d, n)]])), classes), 3) for n in per_link}
+            print(f"day {day}: [[fuse.links]] weights from day(s) {others}: {json.dumps(w)}")
     for (day, seed), (per_link, (labels, means)) in recordings.items():
         rounds = aligned(per_link)
         variants = {f"fused-{pooling}": fused_states(rounds, pooling, None) for pooling in ("product", "mean")}
@@ -230,9 +235,32 @@ def summary(rows: list[dict]) -> list[dict]:
     out = []
     for (day, source), rs in groups.items():
         out.append({"day": day, "source": source, "seeds": len(rs),
-                    **{k: float(np.nanmean([r[k] for r in rs])) for k in ("accuracy", "presence_accuracy", "rmse_raw_m")},
+                    **{k: _nanmean([r[k] for r in rs]) for k in ("accuracy", "presence_accuracy", "rmse_raw_m", "rmse_published_m")},
+                    "published_percent": 100.0 * sum(r["n_published"] for r in rs) / max(1, sum(r["n_positions"] for r in rs)),
                     "accuracy_std": float(np.std([r["accuracy"] for r in rs]))})  # fmt: skip
     return out
+
+
+def _nanmean(values: list[float]) -> float:
+    finite = [v for v in values if v == v]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def markdown(table: list[dict]) -> str:
+    """The summary as a Markdown table: one row per source, columns per day."""
+    days = sorted({r["day"] for r in table})
+    head = ["source"] + [f"day {d} {k}" for d in days for k in ("accuracy %", "presence %", "RMSE raw m", "RMSE published m")]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    by = {(r["source"], r["day"]): r for r in table}
+    for source in dict.fromkeys(r["source"] for r in table):
+        cells = [source]
+        for d in days:
+            r = by[(source, d)]
+            pub = "-" if r["rmse_published_m"] != r["rmse_published_m"] else f"{r['rmse_published_m']:.2f}"
+            cells += [f"{100 * r['accuracy']:.1f} +- {100 * r['accuracy_std']:.1f}", f"{100 * r['presence_accuracy']:.1f}",
+                      f"{r['rmse_raw_m']:.2f}", pub]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def plot(table: list[dict], path: Path) -> None:
@@ -258,7 +286,7 @@ def plot(table: list[dict], path: Path) -> None:
         ax.grid(axis="y", alpha=0.3)
         ax.legend()
     axes[0].set_title("each link alone vs fused (mean of seeds, +-std)")
-    axes[1].set_title("positions (not published: no measured skill)")
+    axes[1].set_title("positions of the heads (published only with skill)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -286,6 +314,7 @@ def run(args) -> int:
     table = summary(rows)
     for r in table:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}))
+    print(markdown(table))
     if args.plot:
         plot(table, Path(args.plot))
     print(f"wrote {args.csv}" + (f" and {args.plot}" if args.plot else ""))
