@@ -13,6 +13,10 @@ Waits are bounded and event-driven (messages, log lines); no timing is asserted.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from daemon_harness import REPO, DaemonProcess, PtyBoard
@@ -171,3 +175,16 @@ def test_one_daemon_with_two_receivers_publishes_per_link_and_fuse_takes_its_lin
         daemon.kill()
         fuse.terminate()
         fuse.kill()
+
+
+def test_fuse_systemd_unit_verifies(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (Debian: apt-get install systemd)")
+    unit = (REPO / "systemd" / "csi-edge-fuse.service").read_text()
+    assert "csi-edge fuse --config /etc/csi-edge/config.toml" in unit and "ExecReload=/bin/kill -HUP $MAINPID" in unit
+    tested = tmp_path / "csi-edge-fuse.service"
+    tested.write_text(unit.replace("/opt/csi-edge/venv/bin/csi-edge", str(Path(sys.executable).parent / "csi-edge")))
+    res = subprocess.run([analyze, "verify", str(tested)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "csi-edge-fuse.service" not in res.stderr, res.stderr
