@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,24 @@ def test_fuse_systemd_unit_verifies(tmp_path):
     res = subprocess.run([analyze, "verify", str(tested)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert "csi-edge-fuse.service" not in res.stderr, res.stderr
+
+
+def test_sighup_adds_and_removes_rooms_without_a_restart(tmp_path, mosquitto, subscriber_factory):
+    conf = tmp_path / "site.toml"
+    conf.write_text('[fuse]\nsite = "flat"\n[[fuse.rooms]]\nname = "kitchen"\nnodes = ["k1"]\n')
+    sub = subscriber_factory(mosquitto, ["csi-edge/flat/+/availability"])
+    fuse = DaemonProcess(["--mqtt", mosquitto.url, "--config", str(conf), "--seconds", "120"], command="fuse")
+    try:
+        sub.wait_for(lambda m: any(t == "csi-edge/flat/kitchen/availability" for t, _, _ in m), timeout=30)
+        conf.write_text('[fuse]\nsite = "flat"\n[[fuse.rooms]]\nname = "hall"\nnodes = ["h1"]\n')
+        fuse.proc.send_signal(signal.SIGHUP)
+        assert "rooms=hall" in fuse.wait_log("fuse_reloaded", timeout=30)
+        got = sub.wait_for(lambda m: any(t == "csi-edge/flat/hall/availability" for t, _, _ in m), timeout=30)
+        assert ("csi-edge/flat/kitchen/availability", b"offline") in {(t, b) for t, b, _ in got}  # the removed room said goodbye
+        conf.write_text("[fuse]\nsite = 3\n")  # a broken file is refused; the running rooms stay
+        fuse.proc.send_signal(signal.SIGHUP)
+        assert "[fuse] site must be a string" in fuse.wait_log("reload_failed", timeout=30)
+        assert fuse.proc.poll() is None
+    finally:
+        fuse.terminate()
+        fuse.kill()
