@@ -74,7 +74,7 @@ def rss_mb(pid: int) -> float:
 
 
 class Broker:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, extra: str = "") -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not os.path.exists(exe):
             from csi_edge.errors import UsageError
@@ -82,7 +82,7 @@ class Broker:
             raise UsageError("bench fleet needs mosquitto (Debian: apt-get install mosquitto)")
         self.port = free_port()
         conf = workdir / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n")
+        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n{extra}")
         self.proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
@@ -102,7 +102,10 @@ class Broker:
 def client(port: int, name: str):
     import paho.mqtt.client as mqtt
 
+    from csi_edge.publish.mqtt import no_delay
+
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=True)
+    c.on_socket_open = no_delay  # as the daemon's publisher does
     c.max_inflight_messages_set(1000)
     c.max_queued_messages_set(0)
     c.connect("127.0.0.1", port)
