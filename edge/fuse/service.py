@@ -46,10 +46,10 @@ class RoomConnection(MqttPublisher):
         client_id = f"{cfg.mqtt.client_id or 'csi-edge-fuse'}-{site}-{room.name}"
         super().__init__(dataclasses.replace(cfg.mqtt, client_id=client_id), f"{site}/{room.name}")
         prefix = cfg.mqtt.topic_prefix
-        self.routes: dict[str, tuple[str, str]] = {}  # topic -> (kind, node)
+        self.routes: dict[str, list[tuple[str, str]]] = {}  # topic -> [(kind, node)]: a daemon's availability covers all its links
         for node in room.nodes:
-            self.routes[f"{prefix}/{node}/state"] = ("state", node)
-            self.routes[f"{prefix}/{node.split('/')[0]}/availability"] = ("availability", node)
+            self.routes.setdefault(f"{prefix}/{node}/state", []).append(("state", node))
+            self.routes.setdefault(f"{prefix}/{node.split('/')[0]}/availability", []).append(("availability", node))
         self.room = room.name
         self._inbox, self._counters = inbox, counters
         chained = self.client.on_connect
@@ -173,16 +173,8 @@ class FuseService:
         except queue.Empty:
             return touched
         for i in range(BATCH):
-            room_name, topic, payload, arrival = item
-            room, conn = self.rooms.get(room_name), self.links.get(room_name)
-            route = conn.routes.get(topic) if conn is not None else None
-            if room is not None and route is not None:
-                kind, node = route
-                if kind == "state":
-                    room.state(node, payload, arrival)
-                else:
-                    room.availability(node, payload)
-                touched.add(room_name)
+            if self._dispatch(*item):
+                touched.add(item[0])
             if i == BATCH - 1:
                 break  # the rest waits for the next call (nothing taken out of the inbox is lost)
             try:
@@ -190,6 +182,19 @@ class FuseService:
             except queue.Empty:
                 break
         return touched
+
+    def _dispatch(self, room_name: str, topic: str, payload: bytes, arrival: float) -> bool:
+        """One message to its room (a room removed by a reload ignores it); True if it went there."""
+        room, conn = self.rooms.get(room_name), self.links.get(room_name)
+        if room is None or conn is None:
+            return False
+        routes = conn.routes.get(topic, [])
+        for kind, node in routes:
+            if kind == "state":
+                room.state(node, payload, arrival)
+            else:
+                room.availability(node, payload)
+        return bool(routes)
 
     def _check_rooms(self, now: float) -> None:
         """Availability (`online` while a node is live) and discovery (what the nodes carry)."""

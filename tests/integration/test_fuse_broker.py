@@ -172,6 +172,11 @@ def test_one_daemon_with_two_receivers_publishes_per_link_and_fuse_takes_its_lin
         assert "homeassistant/sensor/csi_edge_j/south_activity/config" in configs
         fused = next(s for s in payloads(got, "csi-edge/house/den/state") if len(s["nodes"]) == 2)
         assert set(fused["nodes"]) == {"j/north", "j/south"}
+        assert daemon.terminate() == 0  # one daemon's `offline` covers both of its links
+        health_sub = subscriber_factory(mosquitto, ["csi-edge/house/den/health"])
+        gone = health_sub.wait_for(lambda m: any(h["nodes_missing"] == 2 for h in payloads(m, "csi-edge/house/den/health")), timeout=30)
+        last = next(h for h in payloads(gone, "csi-edge/house/den/health") if h["nodes_missing"] == 2)
+        assert {n["status"] for n in last["nodes"].values()} == {"offline"}
     finally:
         daemon.kill()
         fuse.terminate()
