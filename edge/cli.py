@@ -24,6 +24,7 @@ from csi_edge.errors import CsiEdgeError
 # command name -> module that registers it (keep the help order here).
 COMMANDS: dict[str, str] = {
     "run": "csi_edge.daemon_cli",
+    "fuse": "csi_edge.fuse.cli",
     "calibrate": "csi_edge.calibration.cli",
     "capture": "csi_edge.tools.capture.cli",
     "sim": "csi_edge.tools.sim.cli",

@@ -13,6 +13,8 @@ EXAMPLES = """examples:
   csi-edge run --source serial:/dev/csi-edge-rx --config /etc/csi-edge/config.toml
   csi-edge run --source serial:usb:303a:1001 --jsonl - --set mqtt.enabled=false
   csi-edge run --source replay:session-01/ --jsonl results.jsonl --seconds 60
+  csi-edge run --source north=serial:/dev/csi-edge-rx0 --source south=serial:/dev/csi-edge-rx1 --node jetson1
+  csi-edge run --source sim:0 --source sim:1 --source sim:2 --node lab   # one simulated room, three receivers
   csi-edge run --source sim --no-mqtt --web 127.0.0.1:8080   (then open http://127.0.0.1:8080/)
   csi-edge run --source serial:/dev/csi-edge-rx --baseline /var/lib/csi-edge/baseline.json
   csi-edge run --config config.toml --check-config
@@ -29,8 +31,9 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/csi-edge/config.toml if present)")
-    p.add_argument("--source", metavar="SPEC", help=f"KIND[:TARGET], KIND one of {', '.join(SOURCES)}, e.g. sim, serial:PATH, "
-                   "serial:usb[:VID:PID[:SERIAL]], replay:PATH  ([source] spec)")
+    p.add_argument("--source", metavar="SPEC", action="append", help=f"KIND[:TARGET], KIND one of {', '.join(SOURCES)}, e.g. sim, "
+                   "serial:PATH, serial:usb[:VID:PID[:SERIAL]], replay:PATH  ([source] spec); repeat it to read several "
+                   "sources at once, one link each, as [NAME=]SPEC ([source] specs)")
     p.add_argument("--mqtt", metavar="URL", help="broker, mqtt://[user:pass@]HOST:PORT or mqtts://... ([mqtt] host/port/tls)")
     p.add_argument("--no-mqtt", action="store_true", help="do not publish to a broker ([mqtt] enabled = false)")
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
@@ -53,11 +56,15 @@ def overrides_from_args(args) -> dict:
         out["mqtt.enabled"] = False
     if args.web:
         out.update(parse_listen(args.web))
-    for flag, key in (("source", "source.spec"), ("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl"),
-                      ("baseline", "calibration.baseline")):
+    for flag, key in (("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl"), ("baseline", "calibration.baseline")):
         value = getattr(args, flag)
         if value is not None:
             out[key] = value
+    if args.source:
+        if len(args.source) == 1 and "=" not in args.source[0].split(":")[0]:
+            out["source.spec"] = args.source[0]
+        else:
+            out["source.specs"] = list(args.source)
     return out
 
 
@@ -71,18 +78,25 @@ def run(args) -> int:
         print(to_toml(cfg), end="")
         return 0
     from csi_edge.daemon import Daemon, load_model, node_name
+    from csi_edge.daemon_links import link_specs
+    from csi_edge.errors import ModelMismatchError
     from csi_edge.logs import setup_logging
     from csi_edge.source import parse_spec
 
     setup_logging(cfg.log.level, cfg.log.format)
-    parse_spec(cfg.source.spec)
+    specs = link_specs(cfg)
+    for _, spec in specs:
+        parse_spec(spec)
     if args.check_config:
         from csi_edge.calibration.controller import LinkCalibration, Timing
 
         model = load_model(cfg)
+        if model.card.links > 1 and model.card.links != len(specs):
+            raise ModelMismatchError(f"model {model.card.model_id} reads {model.card.links} links together; the configuration has {len(specs)}")
         calib = LinkCalibration(cfg.calibration, model.card, Timing(model.card.window, model.card.hop, model.card.rate_hz))
         baseline = f", baseline {cfg.calibration.baseline}" if calib.baseline is not None else ""
-        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {cfg.source.spec}, model {model.card.model_id}"
-              f"{baseline}", file=sys.stderr)
+        sources = ", ".join(f"{name}={spec}" if len(specs) > 1 else spec for name, spec in specs)
+        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {sources}, model {model.card.model_id}{baseline}",
+              file=sys.stderr)
         return 0
     return Daemon(cfg, seconds=args.seconds).run()

@@ -24,6 +24,7 @@ class WindowResult:
     estimate: Estimate
     packet_seq: int  # TX seq of the window's newest packet (-1 unknown)
     arrival: float  # host monotonic time the window's newest packet arrived (or, replayed, was due)
+    link: str | None = None  # the link's name when a daemon with several links publishes per link
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class StateFields:
     position: bool  # positions are published (the model has measured position skill)
     card: ModelCard | None = field(default=None, compare=False, repr=False)  # the whole card (the web view shows it)
     novelty: bool = False  # novelty is published and `activity` may be "unknown"
+    links: tuple[str, ...] = ()  # each of these links publishes its own states (a multi-link daemon, per-link model)
 
     @classmethod
     def of(cls, card: ModelCard, position_skill_ratio: float) -> StateFields:
@@ -50,4 +52,4 @@ def state_payload(result: WindowResult, now: float) -> dict:
         "activity": e.activity, "probabilities": e.probabilities, "confidence": e.confidence,
         "presence": e.presence, "position": position, "novelty": e.novelty, "packet_seq": result.packet_seq,
         "latency_ms": round((now - result.arrival) * 1000.0, 3),
-    }  # fmt: skip
+    } | ({} if result.link is None else {"link": result.link})  # fmt: skip

@@ -7,10 +7,15 @@ measured skill), what it was trained on and how it scored per day, and the sha25
 file. Training writes cards with `ModelCard.save`; the daemon and `eval` read them with
 `load_card`, which refuses a card that does not match its ONNX file.
 
-Schema 2 (`csi-edge/model-card/2`) declares the heads. Schema-1 cards (`classes` + `outputs`
-+ `position_units`) are converted on load: a classes head `activity` and, when the card named
-a second output, a vector head `position` (x, y, z in its units) with no baseline and no
-measured skill, so such a model publishes no position (`publishes_position`).
+Schema 2 (`csi-edge/model-card/2`) declares the heads, and `links`: how many links the model
+reads together. 1 (the default, and every older card): the model reads one link, and a daemon
+with several links runs it on each; N > 1: a joint model whose input stacks the windows of N
+links (input_shape [batch, N, S, W]), in the order of the daemon's [source] specs.
+
+Schema-1 cards (`classes` + `outputs` + `position_units`) are converted on load: a classes
+head `activity` and, when the card named a second output, a vector head `position` (x, y, z in
+its units) with no baseline and no measured skill, so such a model publishes no position
+(`publishes_position`).
 """
 
 from __future__ import annotations
@@ -167,7 +172,8 @@ class ModelCard:
     feature: FeatureSpec = field(default_factory=FeatureSpec)
     scaler: ScalerSpec = field(default_factory=ScalerSpec)
     input_name: str = "csi"
-    input_shape: tuple = (None, 1, 52, 351)  # [batch, 1, S, W']
+    input_shape: tuple = (None, 1, 52, 351)  # [batch, links, S, W']
+    links: int = 1  # links read together: 1 = one link (run per link); N = joint over N links' windows
     rate_hz: float = 100.0
     architecture: str = ""
     created: str = ""
@@ -368,8 +374,10 @@ def _validate(card: ModelCard, where: str) -> None:
     problems += _calibration_problems(card)
     if card.window < 2 or card.hop < 1:
         problems.append("window must be >= 2 and hop >= 1")
-    if len(card.input_shape) != 4 or card.input_shape[2] != card.feature.subcarriers:
-        problems.append(f"input_shape {list(card.input_shape)} must be [batch, 1, {card.feature.subcarriers}, W]")
+    if len(card.input_shape) != 4 or card.input_shape[2] != card.feature.subcarriers or card.input_shape[1] != card.links:
+        problems.append(f"input_shape {list(card.input_shape)} must be [batch, {card.links} (links), {card.feature.subcarriers}, W]")
+    if not isinstance(card.links, int) or card.links < 1:
+        problems.append(f"links must be an integer >= 1 (got {card.links!r})")
     problems += _head_problems(card.heads)
     if problems:
         raise DataError(f"{where}: " + "; ".join(problems))
