@@ -24,14 +24,17 @@ from csi_edge.errors import CsiEdgeError
 # command name -> module that registers it (keep the help order here).
 COMMANDS: dict[str, str] = {
     "run": "csi_edge.daemon_cli",
+    "fuse": "csi_edge.fuse.cli",
+    "calibrate": "csi_edge.calibration.cli",
     "capture": "csi_edge.tools.capture.cli",
     "sim": "csi_edge.tools.sim.cli",
     "decode": "csi_edge.decoder.cli",
     "flash": "csi_edge.tools.flash.cli",
     "train": "csi_edge.tools.train.cli",
     "eval": "csi_edge.tools.train.eval_cli",
+    "discover": "csi_edge.tools.discover.cli",
     "bench": "csi_edge.tools.bench.cli",
-    "demo": "csi_edge.tools.demo",
+    "demo": "csi_edge.tools.demo_cli",
     "info": "csi_edge.info_cli",
     "export": "csi_edge.tools.train.export_cli",
     "import": "csi_edge.importers_cli",

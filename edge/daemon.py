@@ -2,12 +2,14 @@
 
 `Daemon.run()` reads the whole flow in one place:
 
-    start:  model (checked, warmed up) -> the links (one source + pipeline each; one link
-            today) -> publishers (MQTT connects in the background) -> open the sources (a
-            serial port that is away is retried, not fatal) -> signal handlers
-    loop:   each link: read (bounded wait) -> pipeline -> results -> publish -> pump the
-            MQTT queue -> health every interval -> READY=1 once frames flow -> WATCHDOG=1
-            -> SIGHUP reload
+    start:  model (checked, warmed up) -> the links (one source + pipeline each; several
+            sources are read on their own threads, csi_edge.daemon_links) -> publishers (MQTT
+            connects in the background) -> open the sources (a serial port that is away is
+            retried, not fatal) -> signal handlers
+    loop:   commands (recalibrate, ...) -> each link: read (bounded wait) -> pipeline ->
+            packets to the publishers that show them (web view) -> results -> publish -> pump
+            the MQTT queue -> health every interval -> READY=1 (and a first health report) once
+            frames flow -> WATCHDOG=1 -> SIGHUP reload (and recalibrate when the request file exists)
     stop:   SIGTERM/SIGINT/--seconds/every source ended -> flush the queue within a bound ->
             `offline` -> close the sources
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from csi_edge.commands import Commands
 from csi_edge.config import Config
 from csi_edge.daemon_link import Link
+from csi_edge.daemon_links import LinkSet
 from csi_edge.errors import CsiEdgeError, DataError, UsageError
 from csi_edge.health import HealthClock, status_line
 from csi_edge.logs import event, log_errors
@@ -66,22 +69,22 @@ class Daemon:
         self.stop_requested = False
         self.reload_requested = False
         self.exit_reason = ""
-        self.links: list[Link] = []
+        self.links: LinkSet = LinkSet([])
         self.commands = Commands()  # from MQTT, the web view, signals; run on the loop thread
+        self.commands.register("recalibrate", self._recalibrate)
 
     # lifecycle -------------------------------------------------------------------------------
     def run(self) -> int:
         model = load_model(self.cfg)
-        self.links = [Link(self.cfg.source.spec, self.cfg, model, self.node, self.seconds)]
+        self.links = LinkSet.build(self.cfg, model, self.node, self.seconds)
         self.publishers = build_publishers(self.cfg, self.node)
-        self.publishers.model_changed(self.links[0].pipeline.fields)
+        self.publishers.model_changed(self.links.fields(self.cfg))
         self.publishers.accept_commands(self.commands)
         self.publishers.start()
         try:
-            for link in self.links:
-                link.open()
+            self.links.open()
             self._install_signals()
-            event(log, "started", node=self.node, source=self.cfg.source.spec, model=model.card.model_id,
+            event(log, "started", node=self.node, source=",".join(link.spec for link in self.links), model=model.card.model_id,
                   providers=",".join(model.providers), config=self.cfg.origin)
             self._loop()
         finally:
@@ -109,17 +112,19 @@ class Daemon:
             if self.reload_requested:
                 self._reload()
             self.commands.run_pending()
+            self._publish(self.links.step(timeout, self._fed))
             for link in self.links:
-                if not link.ended:
-                    self._publish(link.step(timeout))
-            if all(link.ended for link in self.links):
+                if link.calibration.take_auto_request():
+                    self.commands.put("recalibrate", "auto")
+            if self.links.ended:
                 self.exit_reason = "end of source"
                 self._check_not_empty()
                 break
             now = time.monotonic()
             if not self.notifier.ready_sent and any(link.pipeline.frames for link in self.links):
-                self.notifier.ready(f"processing {self.cfg.source.spec}")
+                self.notifier.ready(f"processing {','.join(link.spec for link in self.links)}")
                 event(log, "ready", frames=sum(link.pipeline.frames for link in self.links))
+                self._health(now - start)  # the first report as soon as frames flow, then every interval
             if clock.due(now):
                 self._health(now - start)
             self.notifier.watchdog(now)
@@ -135,14 +140,18 @@ class Daemon:
                 detail = f" (decode errors: {', '.join(f'{k} {v}' for k, v in errors.items())})" if errors else ""
                 raise DataError(f"{link.spec}: no CSI packets in this file{detail}")
 
+    def _fed(self, link: Link) -> None:
+        """After a link processed a read: its packets to the publishers that show them (web view)."""
+        if len(link.pipeline.decoded_frames):
+            self.publishers.packets(link.pipeline.decoded_frames, time.monotonic())
+
     def _publish(self, results: list[WindowResult]) -> None:
         for result in results:
             self.publishers.state(state_payload(result, time.monotonic()))
         self.publishers.pump()
 
     def _health(self, uptime_s: float) -> dict:
-        link = self.links[0]  # one link per daemon today: its fields are the health message
-        health = {"time": utc_iso(), "node": self.node, "uptime_s": round(uptime_s, 1), **link.health()}
+        health = {"time": utc_iso(), "node": self.node, "uptime_s": round(uptime_s, 1), **self.links.health()}
         health.setdefault("broker_connected", None)
         health.update(self.publishers.status())
         errors = health.setdefault("output_errors", {})
@@ -159,31 +168,41 @@ class Daemon:
               broker=health.get("broker_connected"), source_connected=health["source"]["connected"])
         return health
 
+    def _recalibrate(self, origin: str) -> None:
+        """The `recalibrate` command (MQTT, web view, SIGHUP with the request file, automatic)."""
+        for link in self.links:
+            link.calibration.request(origin)
+
+    def _recalibration_requested(self) -> bool:
+        """SIGHUP with `[calibration] request_file` present: remove it and recalibrate."""
+        path = Path(self.cfg.calibration.request_file) if self.cfg.calibration.request_file else None
+        if path is None or not path.exists():
+            return False
+        try:
+            path.unlink()
+        except OSError as exc:
+            event(log, "recalibration_request_unreadable", logging.WARNING, path=str(path), error=exc.strerror)
+        return self.commands.put("recalibrate", "signal")
+
     def _reload(self) -> None:
         """SIGHUP: load the model again (maybe a new one); keep the old one if that fails."""
         self.reload_requested = False
+        self._recalibration_requested()
         self.notifier.notify(reloading=1, monotonic_usec=int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6))
-        old_model = self.links[0].pipeline.model
-        old = old_model.card.model_id
-        switched: list[Link] = []
+        old = self.links[0].pipeline.model.card.model_id
         try:
             model = load_model(self.cfg)
-            for link in self.links:
-                link.set_model(model)  # refuses a model that does not fit this link's stream
-                switched.append(link)
+            self.links.set_model(model)  # every link (and a joint model) or none: refuses a model that does not fit
         except CsiEdgeError as exc:
-            for link in switched:  # every link keeps running one and the same model
-                link.set_model(old_model)
             event(log, "reload_failed", logging.ERROR, error=str(exc), kept=old)
         else:
-            self.publishers.model_changed(self.links[0].pipeline.fields)
+            self.publishers.model_changed(self.links.fields(self.cfg))
             event(log, "model_reloaded", old=old, new=model.card.model_id)
         self.notifier.notify(ready=1)
 
     def _stop(self) -> None:
         self.notifier.stopping()
         event(log, "stopping", reason=self.exit_reason or "error", results=sum(link.pipeline.results for link in self.links))
-        for link in self.links:
-            link.close()
+        self.links.close()
         self.publishers.stop(self.cfg.mqtt.shutdown_flush_s)
         self.notifier.close()

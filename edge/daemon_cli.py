@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from csi_edge.config import Config, describe_keys, load_config, parse_mqtt_url, to_toml
+from csi_edge.config import Config, describe_keys, load_config, parse_listen, parse_mqtt_url, to_toml
 from csi_edge.source.base import SOURCES
 
 SECRETS = """the MQTT password, in order of precedence:
@@ -21,6 +21,10 @@ EXAMPLES = """examples:
   csi-edge run --source serial:/dev/csi-edge-rx --config /etc/csi-edge/config.toml
   csi-edge run --source serial:usb:303a:1001 --jsonl - --set mqtt.enabled=false
   csi-edge run --source replay:session-01/ --jsonl results.jsonl --seconds 60
+  csi-edge run --source north=serial:/dev/csi-edge-rx0 --source south=serial:/dev/csi-edge-rx1 --node jetson1
+  csi-edge run --source sim:0 --source sim:1 --source sim:2 --node lab   # one simulated room, three receivers
+  csi-edge run --source sim --no-mqtt --web 127.0.0.1:8080   (then open http://127.0.0.1:8080/)
+  csi-edge run --source serial:/dev/csi-edge-rx --baseline /var/lib/csi-edge/baseline.json
   csi-edge run --config config.toml --check-config
 """
 
@@ -35,14 +39,17 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/csi-edge/config.toml if present)")
-    p.add_argument("--source", metavar="SPEC", help=f"required: KIND[:TARGET], KIND one of {', '.join(SOURCES)}, e.g. serial:PATH, "
-                   "serial:usb[:VID:PID[:SERIAL]], replay:PATH, udp:PORT, sim (simulated boards)  ([source] spec)")
+    p.add_argument("--source", metavar="SPEC", action="append", help=f"required: KIND[:TARGET], KIND one of {', '.join(SOURCES)}, "
+                   "e.g. serial:PATH, serial:usb[:VID:PID[:SERIAL]], replay:PATH, udp:PORT, sim (simulated boards)  ([source] "
+                   "spec); repeat it to read several sources at once, one link each, as [NAME=]SPEC ([source] specs)")
     p.add_argument("--mqtt", metavar="URL", help="broker, mqtt://[USER@]HOST:PORT or mqtts://... ([mqtt] host/port/tls/username); "
                    "the password: [mqtt] password_file or $CSI_EDGE_MQTT_PASSWORD (USER:PASS@ in the URL shows in `ps`)")
     p.add_argument("--no-mqtt", action="store_true", help="do not publish to a broker ([mqtt] enabled = false)")
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
     p.add_argument("--model", metavar="PATH", help="model package NAME(.onnx/.json) ([model] path)")
+    p.add_argument("--baseline", metavar="FILE", help="empty-room baseline of this link, from csi-edge calibrate ([calibration] baseline)")
     p.add_argument("--jsonl", metavar="PATH", help="also write results as JSON lines; - for stdout ([publish] jsonl)")
+    p.add_argument("--web", metavar="HOST:PORT", help="serve the live web view there, e.g. 127.0.0.1:8080 ([web] enabled/host/port)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any configuration key")
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (bounded runs, tests)")
     p.add_argument("--check-config", action="store_true", help="validate the configuration and the model, then exit")
@@ -56,10 +63,17 @@ def overrides_from_args(args) -> dict:
         out.update(parse_mqtt_url(args.mqtt))
     if args.no_mqtt:
         out["mqtt.enabled"] = False
-    for flag, key in (("source", "source.spec"), ("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl")):
+    if args.web:
+        out.update(parse_listen(args.web))
+    for flag, key in (("node", "publish.node"), ("model", "model.path"), ("jsonl", "publish.jsonl"), ("baseline", "calibration.baseline")):
         value = getattr(args, flag)
         if value is not None:
             out[key] = value
+    if args.source:
+        if len(args.source) == 1 and "=" not in args.source[0].split(":")[0]:
+            out["source.spec"] = args.source[0]
+        else:
+            out["source.specs"] = list(args.source)
     return out
 
 
@@ -73,13 +87,23 @@ def run(args) -> int:
         print(to_toml(cfg), end="")
         return 0
     from csi_edge.daemon import Daemon, load_model, node_name
+    from csi_edge.daemon_links import link_specs
+    from csi_edge.errors import ModelMismatchError
     from csi_edge.logs import setup_logging
 
     setup_logging(cfg.log.level, cfg.log.format)
     cfg = preflight(cfg, check_target=args.check_config, password_in_url=bool(args.mqtt and "mqtt.password" in parse_mqtt_url(args.mqtt)))
+    specs = link_specs(cfg)
     if args.check_config:
+        from csi_edge.calibration.controller import LinkCalibration, Timing
+
         model = load_model(cfg)
-        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {cfg.source.spec}, model {model.card.model_id}",
+        if model.card.links > 1 and model.card.links != len(specs):
+            raise ModelMismatchError(f"model {model.card.model_id} reads {model.card.links} links together; the configuration has {len(specs)}")
+        calib = LinkCalibration(cfg.calibration, model.card, Timing(model.card.window, model.card.hop, model.card.rate_hz))
+        baseline = f", baseline {cfg.calibration.baseline}" if calib.baseline is not None else ""
+        sources = ", ".join(f"{name}={spec}" if len(specs) > 1 else spec for name, spec in specs)
+        print(f"configuration OK ({cfg.origin}); node {node_name(cfg)}, source {sources}, model {model.card.model_id}{baseline}",
               file=sys.stderr)
         return 0
     return Daemon(cfg, seconds=args.seconds).run()
@@ -91,18 +115,20 @@ def preflight(cfg: Config, check_target: bool, password_in_url: bool = False) ->
     import logging
 
     from csi_edge.daemon_checks import resolve_password, security_warnings, tls_problems
+    from csi_edge.daemon_links import link_specs
     from csi_edge.errors import ConfigError
     from csi_edge.logs import event
     from csi_edge.source import parse_spec
 
     log = logging.getLogger("csi_edge.daemon")
-    cls, target = parse_spec(cfg.source.spec)
+    sources = [(spec, *parse_spec(spec)) for _, spec in link_specs(cfg)]
     where = cfg.origin if cfg.origin != "defaults" else "command line"
     cfg = resolve_password(cfg)
     problems = tls_problems(cfg.mqtt, where)
-    problem = cls.target_problem(target, cfg) if check_target else None
-    if problem:
-        problems.append(f"[source] spec {cfg.source.spec}: {problem}")
+    for spec, cls, target in sources if check_target else []:
+        problem = cls.target_problem(target, cfg)
+        if problem:
+            problems.append(f"[source] {'specs' if cfg.source.specs else 'spec'} {spec}: {problem}")
     if problems:
         raise ConfigError("; ".join(problems))
     warnings = security_warnings(cfg)
@@ -111,7 +137,9 @@ def preflight(cfg: Config, check_target: bool, password_in_url: bool = False) ->
                         "or $CSI_EDGE_MQTT_PASSWORD")  # fmt: skip
     for warning in warnings:
         event(log, "config_warning", logging.WARNING, warning=warning)
-    if cls.kind == "sim":
-        event(log, "source_simulated", logging.WARNING, source=cfg.source.spec,
+    for spec, cls, _ in sources:
+        if cls.kind != "sim":
+            continue
+        event(log, "source_simulated", logging.WARNING, source=spec,
               warning="the source is the SIMULATOR: every result is simulated, not measured")
     return cfg

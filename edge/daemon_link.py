@@ -9,7 +9,10 @@ receivers per daemon later) and drives each with `step`:
     (a real-time replay waits until its newest decoded packet is due) -> results
 
 `step` returns [] and marks the link `ended` when the source has ended for good (after
-flushing the pipeline: those last results are returned by that call).
+flushing the pipeline: those last results are returned by that call). A daemon with several
+links reads each source on its own thread (csi_edge.daemon_links) and hands the chunks to
+`feed`, and the end of a source to `end`; `name` (set only then) goes into each result, which
+is published on the link's own state topic.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from csi_edge.calibration.controller import LinkCalibration
 from csi_edge.config import Config
 from csi_edge.model.runtime import LoadedModel
 from csi_edge.pipeline import Pipeline
@@ -27,11 +31,14 @@ HOLDING_READ_S = 0.02  # read timeout while the pipeline holds bytes for a batch
 
 
 class Link:
-    def __init__(self, spec: str, cfg: Config, model: LoadedModel, node: str, seconds: float | None = None) -> None:
+    def __init__(self, spec: str, cfg: Config, model: LoadedModel, node: str, seconds: float | None = None,
+                 name: str | None = None, pipeline: type[Pipeline] = Pipeline, stamp: bool = True) -> None:  # fmt: skip
         self.spec = spec
         self.cfg = cfg
         self.seconds = seconds
-        self.pipeline = Pipeline(cfg, model, node)
+        self.name = name  # the link's name (None: the daemon's only link)
+        self.stamp = stamp and name is not None  # its results carry its name (published on its own topic)
+        self.pipeline = pipeline(cfg, model, node)
         self.source: Source | None = None
         self.ended = False
 
@@ -45,9 +52,20 @@ class Link:
         try:
             chunk = source.read(min(timeout, HOLDING_READ_S) if pipeline.holding else timeout)
         except SourceClosed:
-            self.ended = True
-            return self._paced(pipeline.finish(time.monotonic()))
-        return self._paced(pipeline.feed(chunk, time.monotonic()))
+            return self.end(time.monotonic())
+        return self.feed(chunk, time.monotonic())
+
+    def feed(self, chunk: bytes, arrival: float) -> list[WindowResult]:
+        """Process bytes read at host monotonic time `arrival`."""
+        return self._named(self._paced(self.pipeline.feed(chunk, arrival)))
+
+    def end(self, arrival: float) -> list[WindowResult]:
+        """The source ended for good: flush the pipeline."""
+        self.ended = True
+        return self._named(self._paced(self.pipeline.finish(arrival)))
+
+    def _named(self, results: list[WindowResult]) -> list[WindowResult]:
+        return results if not self.stamp or not results else [dataclasses.replace(r, link=self.name) for r in results]
 
     def _paced(self, results: list[WindowResult]) -> list[WindowResult]:
         """Let the source pace by what was decoded; a replayed packet 'arrives' when it is due."""
@@ -58,6 +76,12 @@ class Link:
         if due is None:
             return results
         return [r if r.arrival >= due else dataclasses.replace(r, arrival=due) for r in results]
+
+    @property
+    def calibration(self) -> LinkCalibration:
+        """This link's baseline, drift monitor and recalibration (csi_edge.calibration)."""
+        assert self.pipeline.calibration is not None
+        return self.pipeline.calibration
 
     def set_model(self, model: LoadedModel) -> None:
         self.pipeline.set_model(model)

@@ -14,27 +14,129 @@ Keys (N frames):
 
 from __future__ import annotations
 
+import os
+import tempfile
+import zipfile
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 import numpy as np
 
 from csi_edge.errors import DataError
 from csi_edge.features import amplitude
 from csi_edge.frames import META_DTYPE, META_FIELDS, FrameBatch
+from csi_edge.layout import N_LLTF
 
 
 def save_frames(path: str | Path, frames: FrameBatch, extra: dict[str, np.ndarray] | None = None) -> None:
     """Write `frames` (and per-frame `extra` arrays) to `path` (.npz, compressed)."""
-    amp, valid = amplitude(frames)
-    amp[~valid] = np.nan
-    arrays: dict[str, Any] = {name: frames.meta[name] for name in META_FIELDS}  # Any: numpy's stub types **kwds like allow_pickle
-    arrays.update(csi=frames.csi, amplitude=amp.astype(np.float32))
-    for key, value in (extra or {}).items():
-        if key in arrays or len(value) != len(frames):
-            raise ValueError(f"extra array {key!r} clashes with a frame field or has the wrong length")
-        arrays[key] = value
-    np.savez_compressed(path, **arrays)
+    with FramesWriter(path, tuple(extra or ())) as writer:
+        writer.add(frames, extra)
+
+
+class FramesWriter:
+    """Writes the NPZ of `save_frames` batch by batch, with memory that does not grow with the count.
+
+    Each array is appended to a raw file in a temporary folder beside `path`; `close()` streams
+    them into the NPZ (CSI rows padded to the longest row of all batches then) and renames it
+    into place, so a failed or interrupted write leaves no partial `path`. Use as a context
+    manager: leaving it with an exception removes everything.
+    """
+
+    def __init__(self, path: str | Path, extra_keys: tuple[str, ...] = ()) -> None:
+        self.path = Path(path)
+        clash = set(extra_keys) & (set(META_FIELDS) | {"csi", "amplitude"})
+        if clash:
+            raise ValueError(f"extra array {sorted(clash)[0]!r} clashes with a frame field")
+        self._dir = tempfile.TemporaryDirectory(dir=self.path.parent, prefix=f".{self.path.name}.")
+        self._files: dict[str, BinaryIO] = {}
+        self._dtypes: dict[str, np.dtype] = {}
+        self._extra_keys = extra_keys
+        self._csi_blocks: list[tuple[int, int]] = []  # (rows, width) per batch, in order
+        self.rows = 0
+
+    def __enter__(self) -> FramesWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+    def add(self, frames: FrameBatch, extra: dict[str, np.ndarray] | None = None) -> None:
+        n = len(frames)
+        extra = extra or {}
+        if set(extra) != set(self._extra_keys) or any(len(v) != n for v in extra.values()):
+            raise ValueError(f"extra arrays must be {list(self._extra_keys)}, one value per frame")
+        if n == 0:
+            return
+        amp, valid = amplitude(frames)
+        amp[~valid] = np.nan
+        arrays = {name: frames.meta[name] for name in META_FIELDS}
+        arrays.update(amplitude=amp.astype(np.float32), **extra)
+        for key, value in arrays.items():
+            self._append(key, np.ascontiguousarray(value))
+        self._append("csi", np.ascontiguousarray(frames.csi))
+        self._csi_blocks.append(frames.csi.shape)
+        self.rows += n
+
+    def close(self) -> None:
+        """Assemble the NPZ and move it into place."""
+        try:
+            for f in self._files.values():
+                f.close()
+            part = self.path.with_name(self.path.name + ".part")
+            with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as npz:
+                for key in (*META_FIELDS, "csi", "amplitude", *self._extra_keys):
+                    self._member(npz, key)
+            os.replace(part, self.path)
+        finally:
+            self._dir.cleanup()
+
+    def abort(self) -> None:
+        for f in self._files.values():
+            f.close()
+        self._dir.cleanup()
+
+    def _append(self, key: str, value: np.ndarray) -> None:
+        if key not in self._files:
+            self._files[key] = open(os.path.join(self._dir.name, key), "wb")  # noqa: SIM115 - closed in close()
+            self._dtypes[key] = value.dtype
+        self._files[key].write(value.tobytes())
+
+    def _dtype(self, key: str) -> np.dtype:
+        if key in self._dtypes:
+            return self._dtypes[key]
+        if key in META_FIELDS:
+            return META_DTYPE[key]
+        return np.dtype(_EMPTY_DTYPES.get(key, np.float64))  # an array nothing was written to
+
+    def _member(self, npz: zipfile.ZipFile, key: str) -> None:
+        """One `<key>.npy` member, streamed from its raw file in blocks."""
+        dtype = self._dtype(key)
+        width = max((w for _, w in self._csi_blocks), default=0)
+        shape: tuple[int, ...] = (self.rows,)
+        if key == "csi":
+            shape = (self.rows, width)
+        elif key == "amplitude":
+            shape = (self.rows, N_LLTF)
+        with npz.open(f"{key}.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_2_0(member, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape})
+            if not self.rows:
+                return
+            with open(os.path.join(self._dir.name, key), "rb") as raw:
+                if key != "csi":
+                    while data := raw.read(_BLOCK):
+                        member.write(data)
+                    return
+                for rows, w in self._csi_blocks:  # re-pad each batch's rows to the longest row
+                    block = np.frombuffer(raw.read(rows * w), dtype=np.int8).reshape(rows, w)
+                    member.write(np.pad(block, ((0, 0), (0, width - w))).tobytes() if w != width else block.tobytes())
+
+
+_BLOCK = 8 << 20
+_EMPTY_DTYPES: dict[str, type] = {"csi": np.int8, "amplitude": np.float32}
 
 
 def load_frames(path: str | Path) -> tuple[FrameBatch, dict[str, np.ndarray]]:

@@ -1,7 +1,8 @@
 """Importers: recordings made elsewhere -> the one frame representation (`FrameBatch`).
 
-- `load_log(path)`: any capture the stream decoder reads (protocol v1, esp-csi text,
-  ESP32-CSI-Tool CSV, full `idf.py monitor` logs, UTF-16 saves), read in chunks.
+- `LogStream(path)`: any capture the stream decoder reads (protocol v1, esp-csi text,
+  ESP32-CSI-Tool CSV, full `idf.py monitor` logs, UTF-16 saves), decoded chunk by chunk with
+  flat memory; `load_log(path)` collects it into one FrameBatch.
 - `load_3do(path)`: one recording of the 3DO dataset (Strohmayer & Kampel, ICPR 2024), laid out
   as `<root>/d<day>/<sequence>/csiposreg.csv`; `find_3do(root)` lists them. The CSV has a
   header line naming at least `data,x,y,z,class`:
@@ -20,13 +21,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from csi_edge.decoder import StreamDecoder
+from csi_edge.decoder import Decoded, StreamDecoder
 from csi_edge.decoder.text_values import parse_csi_arrays
 from csi_edge.errors import DataError
 from csi_edge.frames import FORMAT_3DO, SECONDARY_BELOW, FrameBatch, empty_meta
@@ -48,29 +49,61 @@ class LogImport:
     logs: int = 0
 
 
+class LogStream:
+    """A capture file decoded chunk by chunk: iterate for each chunk's `Decoded` (memory stays
+    flat whatever the file's size); `decoder` holds the counts (errors, ignored, encoding)."""
+
+    def __init__(self, path: str | Path, progress: Callable[[int], None] | None = None) -> None:
+        self.path = path
+        self.progress = progress
+        self.decoder = StreamDecoder()
+        self.stats = self.hellos = self.logs = 0
+
+    def __iter__(self) -> Iterator[Decoded]:
+        decoder = self.decoder
+        try:
+            with open(self.path, "rb") as f:
+                while chunk := f.read(CHUNK_BYTES):
+                    yield self._count(decoder.feed(chunk))
+                    if self.progress:
+                        self.progress(len(chunk))
+        except OSError as exc:
+            raise DataError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
+        yield self._count(decoder.finish())
+
+    def _count(self, decoded: Decoded) -> Decoded:
+        self.stats += len(decoded.stats)
+        self.hellos += len(decoded.hellos)
+        self.logs += len(decoded.logs)
+        return decoded
+
+
 def load_log(path: str | Path, progress: Callable[[int], None] | None = None) -> LogImport:
-    """Decode a capture file of any supported format; `progress(bytes)` after each chunk."""
-    decoder = StreamDecoder()
-    parts: list[FrameBatch] = []
-    result = LogImport(FrameBatch.empty(), decoder)
-    try:
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK_BYTES):
-                _collect(decoder.feed(chunk), parts, result)
-                if progress:
-                    progress(len(chunk))
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    _collect(decoder.finish(), parts, result)
-    result.frames = FrameBatch.concat(parts)
-    return result
+    """Decode a capture file of any supported format into memory; `progress(bytes)` per chunk."""
+    stream = LogStream(path, progress)
+    frames = FrameBatch.concat([decoded.frames for decoded in stream])
+    return LogImport(frames, stream.decoder, stream.stats, stream.hellos, stream.logs)
 
 
-def _collect(decoded, parts: list[FrameBatch], result: LogImport) -> None:
-    parts.append(decoded.frames)
-    result.stats += len(decoded.stats)
-    result.hellos += len(decoded.hellos)
-    result.logs += len(decoded.logs)
+def nothing_decoded(path: str | Path, size: int, decoder: StreamDecoder) -> DataError:
+    """The one-line error for a file without CSI packets, saying what it held instead."""
+    what = [f"{size} bytes"]
+    for name, counts in (("errors", decoder.errors), ("ignored", decoder.ignored)):
+        if counts:
+            what.append(f"{name} " + ", ".join(f"{key} {n}" for key, n in sorted(counts.items())))
+    return DataError(f"{path}: no CSI packets in this file ({'; '.join(what)})")
+
+
+def check_readable(path: str | Path) -> int:
+    """The size of `path`, or a DataError naming why it cannot be decoded."""
+    p = Path(path)
+    if p.is_dir():
+        raise DataError(f"{path}: is a directory, not a capture file")
+    if not p.exists():
+        raise DataError(f"{path}: no such file")
+    if not p.is_file():
+        raise DataError(f"{path}: not a regular file")
+    return p.stat().st_size
 
 
 @dataclass

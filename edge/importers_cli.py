@@ -26,27 +26,22 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import os
-
-    from csi_edge.decoder.cli import decode_file, summary
+    from csi_edge.decoder.cli import decode_to_npz
     from csi_edge.frames_npz import save_frames
-    from csi_edge.importers import is_3do_csv, load_3do
+    from csi_edge.importers import check_readable, is_3do_csv, load_3do
 
-    if not os.path.isfile(args.path):
-        raise DataError(f"{args.path}: no such file")
+    check_readable(args.path)
     kind = args.format
     if kind == "auto":
         kind = "3do" if is_3do_csv(args.path) else "log"
-    if kind == "3do":
-        rec = load_3do(args.path)
-        frames, extra = rec.frames, rec.extra()
-        report = {"path": args.path, "format": "3do", "rows": len(frames), "bad_rows": rec.bad_rows}
-    else:
-        result, size = decode_file(args.path)
-        frames, extra = result.frames, {}
-        report = summary(args.path, result, size) | {"format": "log"}
+    if kind == "log":  # streamed: memory stays flat whatever the capture's size
+        report = decode_to_npz(args.path, args.out) | {"format": "log", "out": args.out}
+        print(json.dumps(report))
+        return 0
+    rec = load_3do(args.path)
+    report = {"path": args.path, "format": "3do", "rows": len(rec.frames), "bad_rows": rec.bad_rows}
     try:
-        save_frames(args.out, frames, extra)
+        save_frames(args.out, rec.frames, rec.extra())
     except OSError as exc:
         raise DataError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
     report["out"] = args.out

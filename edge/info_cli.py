@@ -4,7 +4,7 @@
   and whether positions are published, input, feature, scaler, training data, per-part
   metrics) and whether the ONNX file matches its sha256;
 - a session directory: the session summary (`csi_edge.session.info`);
-- any other file: decoded with the one decoder (`csi_edge.importers.load_log`): packets,
+- any other file: decoded chunk by chunk with the one decoder (`csi_edge.importers.LogStream`): packets,
   duration, subcarrier layouts, CSI lengths, RSSI, decode errors.
 `--json` prints one JSON object instead. Never imports torch.
 """
@@ -38,6 +38,8 @@ def run(args) -> int:
         info = model_info(path, args.config)
     elif path.is_file():
         info = recording_info(path)
+    elif path.is_dir():
+        raise DataError(f"{path}: a directory without manifest.json, so not a capture session (give a session, a model or a file)")
     else:
         raise DataError(f"{path}: no such model, session or file")
     print(json.dumps(info, default=str) if args.json else _format(info))
@@ -83,23 +85,53 @@ def model_info(path: Path, config_path: str | None = None) -> dict:
 
 
 def recording_info(path: Path) -> dict:
+    """Decode a recording chunk by chunk (flat memory) and summarise it."""
     import numpy as np
 
-    from csi_edge.importers import load_log
+    from csi_edge.importers import LogStream, check_readable, nothing_decoded
     from csi_edge.layout import layout_name
 
-    result = load_log(path)
-    frames = result.frames
-    meta = frames.meta
-    info = {"kind": "recording", "file": str(path), "packets": len(frames),
-            "decode_errors": dict(result.decoder.errors), "ignored_lines": dict(result.decoder.ignored)}
-    if len(frames):
+    size = check_readable(path)
+    stream = LogStream(path)
+    packets, ts_min, ts_max, timed = 0, None, None, 0
+    layouts: set[int] = set()
+    lengths: set[int] = set()
+    rssi = np.zeros(1 << 16, dtype=np.int64)  # histogram of rssi (int16 dBm): exact min, median, max
+    for decoded in stream:
+        meta = decoded.frames.meta
+        if not len(meta):
+            continue
+        packets += len(meta)
         ts = meta["timestamp_us"][meta["timestamp_us"] >= 0]
-        info["duration_s"] = round(float(ts.max() - ts.min()) / 1e6, 2) if len(ts) > 1 else None
-        info["layouts"] = sorted({layout_name(s) for s in np.unique(meta["secondary_channel"])})
-        info["csi_len"] = sorted(int(v) for v in np.unique(meta["csi_len"]))
-        info["rssi_dbm"] = {"min": int(meta["rssi"].min()), "median": float(np.median(meta["rssi"])), "max": int(meta["rssi"].max())}
+        if len(ts):
+            timed += len(ts)
+            ts_min = int(ts.min()) if ts_min is None else min(ts_min, int(ts.min()))
+            ts_max = int(ts.max()) if ts_max is None else max(ts_max, int(ts.max()))
+        layouts.update(np.unique(meta["secondary_channel"]).tolist())
+        lengths.update(np.unique(meta["csi_len"]).tolist())
+        rssi += np.bincount(meta["rssi"].astype(np.int64) + (1 << 15), minlength=1 << 16)
+    if not packets:
+        raise nothing_decoded(path, size, stream.decoder)
+    info = {"kind": "recording", "file": str(path), "packets": packets,
+            "decode_errors": dict(stream.decoder.errors), "ignored_lines": dict(stream.decoder.ignored)}  # fmt: skip
+    info["duration_s"] = round((ts_max - ts_min) / 1e6, 2) if timed > 1 and ts_min is not None and ts_max is not None else None
+    info["layouts"] = sorted({layout_name(s) for s in layouts})
+    info["csi_len"] = sorted(int(v) for v in lengths)
+    info["rssi_dbm"] = _histogram_summary(rssi, offset=-(1 << 15))
     return info
+
+
+def _histogram_summary(counts, offset: int) -> dict:
+    """min, median (np.median's: the mean of the middle two when even) and max of integer values
+    given as a histogram (`counts[i]` values equal to i + offset)."""
+    import numpy as np
+
+    present = np.flatnonzero(counts)
+    n = int(counts.sum())
+    cumulative = np.cumsum(counts)
+    lower = int(np.searchsorted(cumulative, (n - 1) // 2 + 1)) + offset  # the ((n-1)//2)-th value, 0-based
+    upper = int(np.searchsorted(cumulative, n // 2 + 1)) + offset
+    return {"min": int(present[0]) + offset, "median": (lower + upper) / 2, "max": int(present[-1]) + offset}
 
 
 def _format(info: dict) -> str:

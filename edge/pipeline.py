@@ -10,6 +10,9 @@ import time
 
 import numpy as np
 
+from csi_edge.calibration.controller import LinkCalibration, Timing
+from csi_edge.calibration.novelty import novelty
+from csi_edge.calibration.relative import apply_relative
 from csi_edge.coalesce import Coalescer
 from csi_edge.config import Config
 from csi_edge.decoder import StreamDecoder
@@ -20,7 +23,7 @@ from csi_edge.frames import FrameBatch, empty_meta
 from csi_edge.health import LatencyStats
 from csi_edge.link import LinkMonitor
 from csi_edge.logs import event
-from csi_edge.model.card import check_stream
+from csi_edge.model.card import ACTIVITY, check_hello, check_stream, other_bandwidth
 from csi_edge.model.postprocess import PostProcessor
 from csi_edge.model.preprocess import prepare
 from csi_edge.model.runtime import LoadedModel
@@ -49,9 +52,12 @@ class Pipeline:
         self.frames = 0
         self.last_activity: str | None = None
         self.decoded_meta = _NO_META  # packets the latest feed/finish decoded (for pacing)
+        self.decoded_frames = _EMPTY_FRAMES  # the latest batch decoded (for publishers that show packets)
         self._layouts_ok: set[int] = set()
-        self.coalescer = Coalescer()
+        self.coalescer = Coalescer(self.decoder)
         self._last_meta: np.ndarray | None = None
+        self.other_bandwidth = 0  # stray frames of another bandwidth than the model's, masked
+        self.calibration: LinkCalibration | None = None
         self.set_model(model)
 
     def set_model(self, model: LoadedModel) -> None:
@@ -64,6 +70,15 @@ class Pipeline:
         if self._last_meta is not None:
             check_stream(card, self._last_meta)  # a reload must fit the stream we are reading
         hop = w.hop or card.hop
+        timing = Timing(card.window, hop, card.rate_hz)
+        if self.calibration is None:
+            self.calibration = LinkCalibration(self.cfg.calibration, card, timing, self.cfg.source.spec)
+            self.calibration.set_model(card, timing, model.onnx_path.parent, self.cfg.model.providers)
+        else:
+            self.calibration.set_model(card, timing, model.onnx_path.parent, self.cfg.model.providers)
+        hello = self.link.hello
+        if hello is not None:
+            check_hello(card, hello.csi_scaling)
         old = getattr(self, "model", None)
         same_windows = old is not None and (old.card.window, old.card.feature.name, old.card.feature.subcarriers) == (
             card.window, card.feature.name, card.feature.subcarriers) and self.ring.hop == hop
@@ -72,10 +87,11 @@ class Pipeline:
         self.feature = packet_feature(card.feature.name)
         if not same_windows:
             self.ring = WindowRing(card.window, hop, card.feature.subcarriers, w.max_gap_fill)
-        if old is None or (self.fields.classes, self.fields.position) != (fields.classes, fields.position):
+        if old is None or self.fields != fields:
             m = self.cfg.model
+            threshold = None if card.novelty is None else (m.novelty_threshold or card.novelty.threshold)
             self.post = PostProcessor(card.classes, m.smoothing, m.hysteresis, m.position_smoothing, m.presence_threshold,
-                                      positions=fields.position)
+                                      positions=fields.position, novelty_threshold=threshold)
         self.fields = fields
         self._layouts_ok = set()
 
@@ -97,8 +113,7 @@ class Pipeline:
         """Process bytes that arrived at host monotonic time `arrival`; return the new results.
         Bytes that cannot complete a window may be held and decoded with later ones."""
         ring = self.ring
-        data = self.coalescer.offer(chunk, arrival, ring.last_seq, ring.packets_to_emit, ring.max_gap_fill)
-        decoded = self.decoder.feed(data) if data else None
+        decoded = self.coalescer.offer(chunk, arrival, ring.last_seq, ring.packets_to_emit, ring.max_gap_fill)
         return self._process(decoded, arrival)
 
     def finish(self, arrival: float) -> list[WindowResult]:
@@ -113,18 +128,28 @@ class Pipeline:
     def _process(self, decoded: Decoded | None, arrival: float) -> list[WindowResult]:
         if decoded is None:
             self.decoded_meta = _NO_META
+            self.decoded_frames = _EMPTY_FRAMES
             self.link.update(_EMPTY_FRAMES, arrival)
             return []
         frames = decoded.frames
         self.decoded_meta = frames.meta
+        self.decoded_frames = frames
         self.link.update(frames, arrival, decoded.stats, decoded.hellos)
         self._log_board(decoded)
+        assert self.calibration is not None
+        for hello in decoded.hellos:
+            check_hello(self.model.card, hello.csi_scaling)
+        self.calibration.frames(frames.meta, decoded.hellos)
         if not len(frames):
             return []
         self.frames += len(frames)
         self._last_meta = frames.meta
         self._check_layouts(frames.meta)
         feats, valid = self.feature(frames)
+        stray = other_bandwidth(self.model.card, frames.meta)
+        if stray.any():
+            self.other_bandwidth += int(np.count_nonzero(stray))
+            valid = valid & ~stray  # treated as lost packets by the window ring
         out = self.ring.push(feats, valid, frames.meta["seq"], arrival)
         for reset in out.resets:
             event(log, "window_reset", logging.WARNING, reason="seq restart" if reset.restart else "long gap", gap_packets=reset.lost)
@@ -148,12 +173,15 @@ class Pipeline:
             event(log, "board_log", board_level=rec.level, text=rec.text)
 
     def _infer(self, out: WindowOutput) -> list[WindowResult]:
-        card = self.model.card
+        card, calib = self.model.card, self.calibration
+        assert calib is not None
         t0 = time.perf_counter()
-        x = prepare(out.windows, card)
-        heads = self.model.run(x)
+        calib.windows(out.windows)
+        x = prepare(apply_relative(card.feature.relative, out.windows, calib.profile), card, calib.adapt)
+        heads = self.model.run(x) if calib.session is None else calib.session.run(x)
         self.inference_ms.add((time.perf_counter() - t0) * 1000.0 / len(x))
-        estimates = self.post(heads)
+        estimates = self.post(heads, None if card.novelty is None else novelty(card.novelty, heads[ACTIVITY]))
+        calib.estimates([e.activity for e in estimates], [e.confidence for e in estimates], out.windows)
         now = utc_iso()
         results = []
         for i, estimate in enumerate(estimates):
@@ -177,4 +205,6 @@ class Pipeline:
             "results": self.results,
             "activity": self.last_activity,
             "model": self.model.card.model_id,
+            **({"packets_other_bandwidth": self.other_bandwidth} if self.other_bandwidth else {}),
+            **(self.calibration.health() if self.calibration is not None else {}),
         }

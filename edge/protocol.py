@@ -22,6 +22,7 @@ CRC = struct.Struct("<I")
 HEADER_SIZE = ENVELOPE.size  # 6
 OVERHEAD = HEADER_SIZE + CRC.size  # 10
 MAX_PAYLOAD = 1024
+MAX_FRAME = OVERHEAD + MAX_PAYLOAD
 
 TYPE_CSI = 1
 TYPE_STATS = 2
@@ -54,6 +55,9 @@ CSI_HEADER_DTYPE = np.dtype(
 )
 CSI_HEADER_SIZE = CSI_HEADER_DTYPE.itemsize  # 34
 assert CSI_HEADER_SIZE == 34
+_CSI_FIELDS = dict(CSI_HEADER_DTYPE.fields or {})
+CSI_SEQ_OFFSET: int = _CSI_FIELDS["seq"][1]  # 0
+CSI_LEN_OFFSET: int = _CSI_FIELDS["csi_len"][1]  # 32
 
 # flags bits
 FLAG_SMOOTHING = 1 << 0
@@ -73,6 +77,9 @@ HELLO_STRUCT = struct.Struct("<BBBB6s6sBBBBHBBIBBH32s")
 HELLO_EXT_STRUCT = struct.Struct("<BBBB4si96s")  # status, csi_scale, csi_shift, reserved, country, error_code, error
 assert STATS_STRUCT.size == 52 and HELLO_STRUCT.size == 64
 assert STATS_STRUCT.size + STATS_EXT_STRUCT.size == 60 and HELLO_STRUCT.size + HELLO_EXT_STRUCT.size == 172
+# The shortest payload of each known type (the firmware 1.0 layouts); a longer one is a compatible
+# extension (what the reader does not know is ignored), a shorter one is rejected (`payload`).
+MIN_PAYLOAD = {TYPE_CSI: CSI_HEADER_SIZE, TYPE_STATS: STATS_STRUCT.size, TYPE_HELLO: HELLO_STRUCT.size, TYPE_LOG: 1}
 
 # HELLO status (firmware 1.1): is the board doing its job, and if not, why (`error`)
 STATUS_RUNNING = 0  # started: streaming (RX) or sending (TX)

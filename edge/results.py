@@ -9,7 +9,7 @@ whether positions are published), which is what Home Assistant discovery announc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from csi_edge.model.card import ModelCard, publishes_position
 from csi_edge.model.postprocess import Estimate
@@ -24,6 +24,7 @@ class WindowResult:
     estimate: Estimate
     packet_seq: int  # TX seq of the window's newest packet (-1 unknown)
     arrival: float  # host monotonic time the window's newest packet arrived (or, replayed, was due)
+    link: str | None = None  # the link's name when a daemon with several links publishes per link
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,13 @@ class StateFields:
     model_id: str
     classes: tuple[str, ...]
     position: bool  # positions are published (the model has measured position skill)
+    card: ModelCard | None = field(default=None, compare=False, repr=False)  # the whole card (the web view shows it)
+    novelty: bool = False  # novelty is published and `activity` may be "unknown"
+    links: tuple[str, ...] = ()  # each of these links publishes its own states (a multi-link daemon, per-link model)
 
     @classmethod
     def of(cls, card: ModelCard, position_skill_ratio: float) -> StateFields:
-        return cls(card.model_id, card.classes, publishes_position(card, position_skill_ratio))
+        return cls(card.model_id, card.classes, publishes_position(card, position_skill_ratio), card, card.novelty is not None)
 
 
 def state_payload(result: WindowResult, now: float) -> dict:
@@ -46,6 +50,6 @@ def state_payload(result: WindowResult, now: float) -> dict:
     return {
         "time": result.time, "seq": result.seq, "node": result.node, "model": result.model,
         "activity": e.activity, "probabilities": e.probabilities, "confidence": e.confidence,
-        "presence": e.presence, "position": position, "packet_seq": result.packet_seq,
+        "presence": e.presence, "position": position, "novelty": e.novelty, "packet_seq": result.packet_seq,
         "latency_ms": round((now - result.arrival) * 1000.0, 3),
-    }  # fmt: skip
+    } | ({} if result.link is None else {"link": result.link})  # fmt: skip

@@ -15,6 +15,9 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 # The real-header firmware compile (../shared/esp-idf/check-firmware): Xtensa GCC + newlib headers.
 command -v xtensa-lx106-elf-gcc >/dev/null || need_apt+=(gcc-xtensa-lx106)
 [ -f /usr/include/newlib/sys/reent.h ] || need_apt+=(libnewlib-dev)
+# The web view's browser test (tests/integration/test_web_browser.py): Debian's chromium and its driver.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2
@@ -34,7 +37,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 extras=${CSI_EDGE_EXTRAS:-dev,train}
-stamp=.venv/.csi-edge-installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras//,/_}
+# (the text decoder's C kernel is built by this install: a change to it re-installs too)
+stamp=.venv/.csi-edge-installed-$(cat pyproject.toml setup.py edge/decoder/_textscan.c | sha256sum | cut -c1-16)-${extras//,/_}
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   # torch is pinned in the [train] extra (a CPU wheel); never let pip pick an unpinned torch.

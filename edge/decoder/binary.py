@@ -1,210 +1,253 @@
-"""Protocol v1 binary frames: scan a byte buffer, check envelopes, gather CSI frames in bulk.
+"""Protocol v1 binary frames: find and check them in a byte buffer, gather CSI frames in bulk.
 
-Layout (docs/wire-protocol.md):
+Layout (docs/wire-protocol.md; sizes and offsets from `csi_edge.protocol`):
 
-    0  2  sync 0xC5 0xED
-    2  1  version (1)
-    3  1  type (1 CSI, 2 STATS, 3 HELLO, 4 LOG)
-    4  2  payload length N (u16 LE, <= 1024)
-    6  N  payload
-    6+N 4 CRC-32 (zlib) over bytes 2 .. 6+N-1
+    0    2  sync 0xC5 0xED                          p.SYNC
+    2    1  version (1)                             p.VERSION
+    3    1  type (1 CSI, 2 STATS, 3 HELLO, 4 LOG)   p.TYPE_*
+    4    2  payload length N (u16 LE, <= 1024)      p.MAX_PAYLOAD
+    6    N  payload                                 p.HEADER_SIZE = 6
+    6+N  4  CRC-32 (zlib) over bytes 2 .. 6+N-1     p.OVERHEAD = 10
 
-Checks run envelope first: version, then length bound, then completeness, then CRC, then the
-payload size for its type. Any failure is classified, counted, and the scan resumes one byte
-after the failed sync (so a good frame hidden inside a bad one's claimed length is not lost).
-A run of back-to-back good frames is found in bulk (`_good_run`: envelopes read with numpy,
-the chain followed through the lengths, one zlib.crc32 per frame); the per-frame loop only
-classifies the frame where such a run stops. The CSI headers and bytes of all good frames are
-then gathered with one sliding-window copy into one FrameBatch.
+The reader is a sequential machine with one cursor. At a sync pair it checks, in order, the
+version, the length bound, that the whole frame is there, and the CRC. A frame that passes
+is consumed whole (then its payload must fit its type, else it is counted as `type` or
+`payload` and skipped); any failure is counted and the cursor moves one byte on (so a good
+frame hidden in a bad one's claimed length is not lost). Every byte not inside a CRC-valid
+frame is text for the text decoder.
+
+`frame_region` runs that machine in time linear in the buffer, whatever it holds: every sync
+pair is found with one numpy pass and its envelope read with a few more; a run of pairs that
+fail their envelope (a sync flood) is counted from cumulative sums, not visited one by one;
+each CRC-valid frame moves the cursor with one table lookup; and each candidate's CRC is
+computed at most once. The CSI headers and bytes of the good frames are then gathered with
+one sliding-window copy into one FrameBatch (`gather_csi`).
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from csi_edge import protocol as p
-from csi_edge.frames import FORMAT_V1, FrameBatch, empty_meta
+from csi_edge.decoder.reasons import DecodeReason
+from csi_edge.frames import FORMAT_V1, MAX_CSI_BYTES, FrameBatch, empty_meta
 
-_ENV = struct.Struct("<BBH")  # version, type, length (after the 2 sync bytes)
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
+_ENVELOPE = struct.Struct("<BBH")  # version, type, length (after the sync pair)
+_S0, _S1 = p.SYNC[0], p.SYNC[1]
+_FIRST = p.SYNC[:1]
+_MIN_BY_TYPE = np.full(256, -1, dtype=np.int64)  # -1: unknown type
+_MIN_BY_TYPE[list(p.MIN_PAYLOAD)] = list(p.MIN_PAYLOAD.values())
+_VERSION, _LENGTH, _CRC = DecodeReason.VERSION.value, DecodeReason.LENGTH.value, DecodeReason.CRC.value
 
 
 @dataclass
-class BinaryScan:
-    """Result of scanning one region that starts at a sync pair."""
+class Framing:
+    """What `frame_region` decided about a buffer.
 
-    end: int  # offset just after the last byte consumed
-    csi_offsets: list[int] = field(default_factory=list)  # payload starts of CSI frames
-    csi_lengths: list[int] = field(default_factory=list)
-    others: list[tuple[int, bytes]] = field(default_factory=list)  # (type, payload)
-    failed: str | None = None  # reason when the scan stopped on a bad frame
-    incomplete: bool = False  # stopped because the frame at `end` is not complete yet
-
-
-def scan_frames(data: bytes, pos: int, errors: dict) -> BinaryScan:
-    """Decode consecutive frames starting at `data[pos]` (which must be a sync pair).
-
-    Stops at the first byte that is not a sync pair (the caller handles text or garbage
-    there), at an incomplete frame (`incomplete`: wait for more bytes), or after a frame
-    whose envelope or CRC is bad (`failed`: counted in `errors`; `end` = failed sync + 1).
-    A frame with a good CRC but an unknown type or a short payload is counted and skipped
-    whole, as the C reader does.
+    Bytes before `stop` are decided: the CRC-valid frames listed here (in stream order), the
+    failures counted in `errors`, and text (everything else). From `stop` on the reader waits
+    for more bytes: an incomplete frame, or a last byte that may start a sync pair; `need` is
+    the buffer length at which that frame can be decided (0: nothing waits).
     """
-    n = len(data)
-    scan = BinaryScan(end=pos)
-    offsets, lengths, others = scan.csi_offsets, scan.csi_lengths, scan.others
-    if n - pos >= _FAST_MIN_BYTES:
-        pos = _good_run(data, pos, scan)  # bulk prefix of good frames; the loop does the rest
-    view = memoryview(data)
-    sync = p.SYNC
-    crc32 = zlib.crc32
-    while pos + 2 <= n and data[pos : pos + 2] == sync:
-        if pos + p.HEADER_SIZE > n:
-            scan.incomplete = True
-            break
-        version, ftype, length = _ENV.unpack_from(data, pos + 2)
-        reason = None
-        if version != p.VERSION:
-            reason = "version"
-        elif length > p.MAX_PAYLOAD:
-            reason = "length"
-        if reason is None:
-            end = pos + p.HEADER_SIZE + length + 4
-            if end > n:
-                scan.incomplete = True
-                break
-            body_end = end - 4
-            if crc32(view[pos + 2 : body_end]) != _U32.unpack_from(data, body_end)[0]:
-                reason = "crc"
-            elif ftype == p.TYPE_CSI:
-                start = pos + p.HEADER_SIZE
-                if length < p.CSI_HEADER_SIZE:
-                    reason = "payload"
-                else:
-                    csi_len = _U16.unpack_from(data, start + 32)[0]
-                    if csi_len > length - p.CSI_HEADER_SIZE or csi_len > 612:
-                        reason = "payload"
-                    else:
-                        offsets.append(start)
-                        lengths.append(csi_len)
-            elif ftype in (p.TYPE_STATS, p.TYPE_HELLO, p.TYPE_LOG):
-                minimum = {p.TYPE_STATS: p.STATS_STRUCT.size, p.TYPE_HELLO: p.HELLO_STRUCT.size, p.TYPE_LOG: 1}[ftype]
-                if length < minimum:
-                    reason = "payload"
-                else:
-                    others.append((ftype, bytes(view[pos + p.HEADER_SIZE : body_end])))
-            else:
-                reason = "type"
-        if reason in ("type", "payload"):
-            # the CRC vouches for the frame: count it and skip it whole (docs/wire-protocol.md)
-            errors[reason] = errors.get(reason, 0) + 1
-        elif reason is not None:
-            errors[reason] = errors.get(reason, 0) + 1
-            scan.failed = reason
-            scan.end = pos + 1
-            view.release()
-            return scan
-        pos = end
-    scan.end = pos
-    view.release()
-    return scan
+
+    stop: int
+    need: int = 0
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sync offsets
+    ends: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # one past the CRC
+    types: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    good: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # payload fits its type
+    csi_len: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # CSI frames
+    errors: Counter = field(default_factory=Counter)
+    visited: int = 0  # sync pairs looked at (each at most once, plus one per wait)
+    crc_bytes: int = 0  # bytes run through CRC-32 (each candidate at most once)
 
 
-_FAST_MIN_BYTES = 4096  # below this the per-frame loop alone is as fast
-_MIN_PAYLOAD = {p.TYPE_CSI: p.CSI_HEADER_SIZE, p.TYPE_STATS: p.STATS_STRUCT.size, p.TYPE_HELLO: p.HELLO_STRUCT.size,
-                p.TYPE_LOG: 1}  # fmt: skip
-_MIN_BY_TYPE = np.full(256, -1, dtype=np.int64)  # -1: unknown type
-_MIN_BY_TYPE[list(_MIN_PAYLOAD)] = list(_MIN_PAYLOAD.values())
+SMALL_BYTES = 4096  # below this (a live serial read) plain Python beats numpy's per-call cost
 
 
-def _good_run(data: bytes, pos: int, scan: BinaryScan) -> int:
-    """Bulk path: record the run of back-to-back good frames starting at `pos`; -> its end.
+@dataclass
+class _Candidates:
+    """The sync pairs of a buffer. Pairs whose envelope fails (version, length) are kept only as
+    counts, since the reader passes them in runs; the others ("plain" pairs, index i) as lists.
+    (A 1 MiB sync flood is half a million pairs: no per-pair Python objects for those.)"""
 
-    Envelopes of every sync pair are read with numpy, the chain of frames is followed through
-    their lengths (a sync pair inside a payload is skipped by the chain), and each frame's
-    CRC is checked with one zlib call. The run stops before the first frame that is not
-    complete and good in every respect; `scan_frames`' loop then classifies that one, so both
-    paths count exactly the same outcomes.
+    count: int  # all pairs
+    at_all: np.ndarray | list[int]  # offset of every pair (read once per run of failures)
+    bad_versions: np.ndarray | list[int]  # version failures among the pairs before pair k (len count + 1)
+    index: list[int]  # plain pair i is pair index[i]
+    at: list[int]  # its offset
+    ends: list[int]  # offset one past the frame it announces
+    decidable: list[bool]  # its envelope is there and so is the whole frame
+    after: list[int]  # the first pair at or after the end of its frame
+    after_plain: list[int]  # the first plain pair at or after the end of its frame
+
+
+def frame_region(buf: bytes | bytearray, pos: int, final: bool) -> Framing:
+    """Run the reader over buf[pos:]; `final`: the stream ends with `buf` (nothing waits)."""
+    n = len(buf)
+    first = buf.find(_FIRST, pos)
+    if first < 0:
+        return Framing(stop=n)
+    arr = np.frombuffer(buf, dtype=np.uint8) if n - first >= SMALL_BYTES else None
+    cands = _candidates(buf, first) if arr is None else _candidates_bulk(arr, first)
+    out = Framing(stop=n)
+    consumed, cursor = _walk(buf, cands, final, out)
+    if out.need == 0 and not final and buf[n - 1] == _S0 and n - 1 >= cursor:
+        out.stop, out.need = n - 1, n + 1  # a lone first sync byte: wait for the next one
+    if consumed:
+        starts = np.array([cands.at[i] for i in consumed], dtype=np.int64)
+        ends = np.array([cands.ends[i] for i in consumed], dtype=np.int64)
+        if arr is None:
+            _describe(buf, starts, ends, out)
+        else:
+            _describe_bulk(arr, starts, ends, out)
+    return out
+
+
+def _candidates_bulk(arr: np.ndarray, first: int) -> _Candidates:
+    n = len(arr)
+    rest = arr[first:]
+    at = np.flatnonzero((rest[:-1] == _S0) & (rest[1:] == _S1)).astype(np.int64) + first
+    last = n - 1
+    header = at + p.HEADER_SIZE <= n
+    version = arr[np.minimum(at + 2, last)]
+    length = arr[np.minimum(at + 4, last)].astype(np.int64) | (arr[np.minimum(at + 5, last)].astype(np.int64) << 8)
+    version_bad = header & (version != p.VERSION)
+    index = np.flatnonzero(~(version_bad | (header & (length > p.MAX_PAYLOAD))))
+    plain_at, plain_header = at[index], header[index]
+    ends = plain_at + p.OVERHEAD + length[index]
+    after = np.searchsorted(at, ends)
+    return _Candidates(
+        len(at), at, np.concatenate(([0], np.cumsum(version_bad))), index.tolist(), plain_at.tolist(), ends.tolist(),
+        (plain_header & (ends <= n)).tolist(), after.tolist(), np.searchsorted(index, after).tolist(),
+    )  # fmt: skip
+
+
+def _candidates(buf: bytes | bytearray, first: int) -> _Candidates:
+    """`_candidates_bulk` for a small buffer, in plain Python."""
+    n = len(buf)
+    at_all: list[int] = []
+    bad_versions = [0]
+    index: list[int] = []
+    ends: list[int] = []
+    decidable: list[bool] = []
+    k = buf.find(p.SYNC, first)
+    while k >= 0:
+        header = k + p.HEADER_SIZE <= n
+        version, _, length = _ENVELOPE.unpack_from(buf, k + 2) if header else (p.VERSION, 0, 0)
+        version_bad = version != p.VERSION
+        if not (version_bad or length > p.MAX_PAYLOAD):
+            index.append(len(at_all))
+            ends.append(k + p.OVERHEAD + length)
+            decidable.append(header and ends[-1] <= n)
+        at_all.append(k)
+        bad_versions.append(bad_versions[-1] + version_bad)
+        k = buf.find(p.SYNC, k + 1)
+    after = [bisect_left(at_all, end) for end in ends]
+    after_plain = [bisect_left(index, a) for a in after]
+    return _Candidates(len(at_all), at_all, bad_versions, index, [at_all[k] for k in index], ends, decidable, after, after_plain)
+
+
+def _walk(buf: bytes | bytearray, cands: _Candidates, final: bool, out: Framing) -> tuple[list[int], int]:
+    """The sequential reader over the pairs -> (plain indices of CRC-valid frames, cursor).
+
+    `k` is the next pair to look at, `i` the next plain pair (index[i] >= k); the pairs from k
+    to index[i] all fail their envelope and are counted in one step.
     """
-    n = len(data)
-    buf = np.frombuffer(data, dtype=np.uint8)
-    rest = buf[pos:]
-    cands = np.flatnonzero((rest[:-1] == 0xC5) & (rest[1:] == 0xED)) + pos
-    cands = cands[cands + p.HEADER_SIZE <= n]
-    if cands.size == 0:
-        return pos
-    length = buf[cands + 4].astype(np.int64) | (buf[cands + 5].astype(np.int64) << 8)
-    ends = cands + p.HEADER_SIZE + length + p.CRC.size
-    ftype = buf[cands + 3]
-    ok = (buf[cands + 2] == p.VERSION) & (length <= p.MAX_PAYLOAD) & (ends <= n)
-    ok &= _MIN_BY_TYPE[ftype] >= 0
-    nxt = np.minimum(np.searchsorted(cands, ends), cands.size - 1)
-    chain = _follow(ok.tolist(), nxt.tolist(), cands.tolist(), ends.tolist())
-    if not chain:
-        return pos
-    idx = np.asarray(chain)
-    starts, stops, types, lens = cands[idx], ends[idx], ftype[idx], length[idx]
-    stored = _u32_at(buf, stops - 4)
-    good = _crc_prefix(data, starts.tolist(), stops.tolist(), stored.tolist())
-    payload_ok = lens >= _MIN_BY_TYPE[types]
-    is_csi = types == p.TYPE_CSI
-    csi_len = np.where(is_csi, _u16_at(buf, np.minimum(starts + p.HEADER_SIZE + 32, n - 2)), 0)
-    payload_ok &= ~is_csi | ((csi_len <= lens - p.CSI_HEADER_SIZE) & (csi_len <= 612))
-    bad = np.flatnonzero(~payload_ok[:good])
-    good = int(bad[0]) if bad.size else good
-    if good == 0:
-        return pos
-    csi = np.flatnonzero(is_csi[:good])
-    scan.csi_offsets.extend((starts[csi] + p.HEADER_SIZE).tolist())
-    scan.csi_lengths.extend(csi_len[csi].tolist())
-    for k in np.flatnonzero(~is_csi[:good]).tolist():
-        a, b = int(starts[k]) + p.HEADER_SIZE, int(stops[k]) - p.CRC.size
-        scan.others.append((int(types[k]), data[a:b]))
-    return int(stops[good - 1])
-
-
-def _follow(ok: list, nxt: list, cands: list, ends: list) -> list[int]:
-    """Indices of the chain of envelope-good frames from candidate 0, linked end-to-start."""
-    chain = []
-    k = 0
-    while ok[k]:
-        chain.append(k)
-        j = nxt[k]
-        if cands[j] != ends[k]:
-            break
-        k = j
-    return chain
-
-
-def _crc_prefix(data: bytes, starts: list, stops: list, stored: list) -> int:
-    """Number of leading frames whose CRC matches."""
-    crc32 = zlib.crc32
-    view = memoryview(data)
+    index, at, ends, decidable = cands.index, cands.at, cands.ends, cands.decidable
+    plain = len(index)
+    consumed: list[int] = []
+    errors = out.errors
+    view = memoryview(buf)
+    crc32, stored = zlib.crc32, _U32.unpack_from
+    cursor, k, i = 0, 0, 0  # cursor: the reader's position (after the last frame consumed or pair failed)
     try:
-        for i, (a, b, want) in enumerate(zip(starts, stops, stored, strict=True)):
-            if crc32(view[a + 2 : b - 4]) != want:
-                return i
+        while True:
+            j = index[i] if i < plain else cands.count
+            if j > k:  # a run of envelope failures
+                versions = int(cands.bad_versions[j]) - int(cands.bad_versions[k])
+                if versions:
+                    errors[_VERSION] += versions
+                if versions < j - k:
+                    errors[_LENGTH] += j - k - versions
+                out.visited += j - k
+                cursor = int(cands.at_all[j - 1]) + 1
+            if i == plain:
+                break
+            out.visited += 1
+            c = at[i]
+            if not decidable[i]:
+                if not final:
+                    out.stop, out.need = c, (ends[i] if c + p.HEADER_SIZE <= len(buf) else c + p.HEADER_SIZE)
+                    break
+                errors[DecodeReason.TRUNCATED.value] += 1  # the stream ended inside this frame
+                cursor, k, i = c + 1, j + 1, i + 1
+                continue
+            e = ends[i]
+            out.crc_bytes += e - c - 6
+            if crc32(view[c + 2 : e - 4]) == stored(buf, e - 4)[0]:
+                consumed.append(i)
+                cursor, k, i = e, cands.after[i], cands.after_plain[i]
+            else:
+                errors[_CRC] += 1
+                cursor, k, i = c + 1, j + 1, i + 1
     finally:
         view.release()
-    return len(starts)
+    return consumed, cursor
 
 
-def _u16_at(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
-    return buf[at].astype(np.int64) | (buf[at + 1].astype(np.int64) << 8)
+def _describe(buf: bytes | bytearray, starts: np.ndarray, ends: np.ndarray, out: Framing) -> None:
+    """Types, payload checks and csi_len of the CRC-valid frames at `starts` (counting type and
+    payload failures), frame by frame; `_describe_bulk` is the same with numpy."""
+    types, good, csi_len = [], [], []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        ftype, length = buf[start + 3], end - start - p.OVERHEAD
+        minimum = p.MIN_PAYLOAD.get(ftype, -1)
+        is_csi = ftype == p.TYPE_CSI and length >= minimum
+        n = _U16.unpack_from(buf, start + p.HEADER_SIZE + p.CSI_LEN_OFFSET)[0] if is_csi else 0
+        reason = None
+        if minimum < 0:
+            reason = DecodeReason.TYPE.value
+        elif length < minimum or (is_csi and n > min(length - p.CSI_HEADER_SIZE, MAX_CSI_BYTES)):
+            reason = DecodeReason.PAYLOAD.value
+        if reason:
+            out.errors[reason] += 1
+        types.append(ftype)
+        good.append(reason is None)
+        csi_len.append(n)
+    out.starts, out.ends = starts, ends
+    out.types, out.good, out.csi_len = np.array(types, np.uint8), np.array(good, bool), np.array(csi_len, np.int64)
 
 
-def _u32_at(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
-    return _u16_at(buf, at) | (_u16_at(buf, at + 2) << 16)
+def _describe_bulk(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: Framing) -> None:
+    types = arr[starts + 3]
+    lengths = ends - starts - p.OVERHEAD
+    minimum = _MIN_BY_TYPE[types]
+    is_csi = types == p.TYPE_CSI
+    unknown = minimum < 0
+    short = ~unknown & (lengths < minimum)
+    has_len = is_csi & ~short
+    len_at = np.where(has_len, starts + p.HEADER_SIZE + p.CSI_LEN_OFFSET, starts)  # inside the frame either way
+    csi_len = np.where(has_len, arr[len_at].astype(np.int64) | (arr[len_at + 1].astype(np.int64) << 8), 0)
+    short |= is_csi & ~short & ((csi_len > lengths - p.CSI_HEADER_SIZE) | (csi_len > MAX_CSI_BYTES))
+    if unknown.any():
+        out.errors[DecodeReason.TYPE.value] += int(np.count_nonzero(unknown))
+    if short.any():
+        out.errors[DecodeReason.PAYLOAD.value] += int(np.count_nonzero(short))
+    out.starts, out.ends, out.types, out.good, out.csi_len = starts, ends, types, ~(unknown | short), csi_len
 
 
-def gather_csi(data: bytes, offsets: list[int], lengths: list[int]) -> FrameBatch:
+def gather_csi(data: bytes | bytearray, offsets: np.ndarray, lengths: np.ndarray) -> FrameBatch:
     """Build a FrameBatch from the payload offsets of good CSI frames in `data`."""
-    if not offsets:
+    if not len(offsets):
         return FrameBatch.empty()
     buf = np.frombuffer(data, dtype=np.uint8)
     starts = np.asarray(offsets, dtype=np.int64)
@@ -221,12 +264,15 @@ def gather_csi(data: bytes, offsets: list[int], lengths: list[int]) -> FrameBatc
     return FrameBatch(header_to_meta(header), np.ascontiguousarray(csi))
 
 
+# CSI header fields copied to META_DTYPE as they are (flags are split into their bits)
+_PLAIN_FIELDS = tuple(name for name in p.CSI_HEADER_DTYPE.names or () if name != "flags")
+_UNKNOWN = empty_meta(1)
+
+
 def header_to_meta(header: np.ndarray) -> np.ndarray:
     """Protocol-v1 CSI headers -> META_DTYPE records."""
-    meta = empty_meta(len(header))
-    for name in ("seq", "timestamp_us", "tx_timestamp_us", "rssi", "noise_floor", "rate", "sig_mode", "mcs",
-                 "bandwidth", "channel", "secondary_channel", "agc_gain", "fft_gain", "sig_len", "rx_state",
-                 "ant", "csi_len"):  # fmt: skip
+    meta = np.repeat(_UNKNOWN, len(header))  # (empty_meta, in one call)
+    for name in _PLAIN_FIELDS:
         meta[name] = header[name]
     flags = header["flags"].astype(np.int32)
     meta["smoothing"] = (flags & p.FLAG_SMOOTHING) != 0

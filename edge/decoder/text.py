@@ -1,51 +1,52 @@
 """Text CSI formats: espressif esp-csi `CSI_DATA` lines and ESP32-CSI-Tool CSV lines.
 
     esp-csi:   CSI_DATA,<id>,<mac>,<rssi>,...,<len>,<first_word>,"[b0,b1,...]"[,extra columns]
+               (or "b0,b1,..." without the brackets, as some tools re-save it; e.g. with a label)
     CSI-Tool:  CSI_DATA,<role>,<mac>,<rssi>,...,<real_time_set>,<real_timestamp>,<len>,[b0 b1 ...]
 
 Column layouts (and the header lines that name them) are in `text_layout`. The array may use
-commas, spaces or both, quoted or not; anything after its `]` is ignored (e.g. a `,class`
-column). A row may be preceded by any text on its line (ANSI escapes, a host timestamp, a log
+commas, spaces or both, quoted or not (without brackets it must be quoted); anything after
+it is ignored (e.g. a `,class` or `,label` column). A row may be preceded by any text on its line (ANSI escapes, a host timestamp, a log
 prefix): decoding starts at `CSI_DATA`. Lines end with LF, CRLF or a lone CR.
 
 Outcomes per line: a frame; a header line (`ignored["header"]`); a blank line (not counted);
 another text line (`ignored["text_line"]`); or an error counted in `errors` by its first
 failure, in this order:
 
-    truncated_line   `CSI_DATA` without a complete `[...]` array after it
+    truncated_line   `CSI_DATA` without a complete array (`[...]` or `"..."`) after it
     layout           a column count that no header line or known layout explains
     bad_field        a header column that is not an integer (or float where one is expected)
     bad_array        the array holds something other than int8 numbers
     array_length     empty, odd or > 612 values, or (esp-csi) not the `len` it claims
 
 Speed: the per-line Python work is a few `find`s and slices; the numbers of all rows of a
-region are parsed together (`text_values`). With numba installed, regions of FAST_MIN_BYTES and
-more go through `text_fast` instead: one compiled pass that decodes the clean rows and hands
-every other line back to this path, with identical results (CSI_EDGE_NO_NUMBA=1 turns it off).
+region are parsed together (`text_values`). Where the compiled kernel is built (the C extension
+of `text_kernel`), regions of FAST_MIN_BYTES and more go through `text_fast` instead: one
+compiled pass that decodes the clean rows and hands every other line back to this path, with
+identical results (CSI_EDGE_NO_KERNEL=1 turns it off).
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from csi_edge.decoder import text_fast
+from csi_edge.decoder.reasons import TEXT_ROW_REASONS, DecodeReason
 from csi_edge.decoder.text_header import header_columns
 from csi_edge.decoder.text_layout import FLOAT_COLUMNS, LAYOUTS_BY_WIDTH, META_COLUMNS, Layout, parse_header
-from csi_edge.decoder.text_values import parse_csi_arrays, parse_float_column, parse_int_columns
+from csi_edge.decoder.text_values import assemble_rows, parse_csi_arrays, parse_float_column, parse_int_columns
 from csi_edge.frames import MAX_CSI_BYTES, FrameBatch, empty_meta, mac_to_int
 
 MARK = b"CSI_DATA"
 BULK_MIN_ROWS = 16  # fewer rows: the row-by-row header path has less fixed cost
-# The numba kernel (text_fast) is for bulk decoding: files, imports, replays. Regions smaller
-# than FAST_MIN_BYTES (a live serial read) stay on the numpy path, so a live decode loop never
-# stalls on a JIT compile; and numba is only loaded (about 1 s; 10 to 15 s to compile once per
-# install) after a decoder has seen FAST_AFTER_BYTES of text, which a small file never reaches.
-FAST_MIN_BYTES = 1 << 16
-FAST_AFTER_BYTES = 16 << 20
-ERROR_ORDER = ("truncated_line", "layout", "bad_field", "bad_array", "array_length")
+# Below this a region (a few lines of a live serial read) costs more to set the kernel up for
+# than to parse on the numpy path.
+FAST_MIN_BYTES = 1 << 12
+# status codes of bad rows: 1 + index in TEXT_ROW_REASONS (a row counts under its first failure)
+_CODE = {reason: 1 + k for k, reason in enumerate(TEXT_ROW_REASONS)}
 
 
 class TextDecoder:
@@ -59,19 +60,16 @@ class TextDecoder:
         self._macs: dict[bytes, int] = {}
         self.bulk_headers = True  # False: always the row-by-row path (tests compare the two)
         self.bulk_min_rows = BULK_MIN_ROWS
-        # numba kernel (text_fast) for regions of fast_min_bytes and more, unless disabled
-        self.fast = os.environ.get("CSI_EDGE_NO_NUMBA", "") in ("", "0")
+        # the compiled kernel (text_fast) for regions of fast_min_bytes and more, where it is built
+        self.fast = text_fast.available()
         self.fast_min_bytes = FAST_MIN_BYTES
-        self.fast_after_bytes = FAST_AFTER_BYTES
-        self.bytes_seen = 0
 
     def decode(self, region: bytes) -> FrameBatch:
         """Decode a region of text holding complete lines (the last may lack its newline)."""
         if b"\r" in region:
             region = region.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        self.bytes_seen += len(region)
-        if self.fast and len(region) >= self.fast_min_bytes and (fast := self._fast_path()) is not None:
-            return fast.decode_region(self, region)  # same result, one compiled pass
+        if self.fast and len(region) >= self.fast_min_bytes:
+            return text_fast.decode_region(self, region)  # same result, one compiled pass
         lines = region.split(b"\n")
         self.lines_seen += len(lines)
         header = self.header
@@ -94,12 +92,6 @@ class TextDecoder:
         self.header = last
         return FrameBatch.concat(parts)
 
-    def _fast_path(self):
-        """csi_edge.decoder.text_fast when numba is there and worth loading, else None."""
-        if _FAST is None and self.bytes_seen < self.fast_after_bytes:
-            return None  # not loaded yet, and not worth loading for this little text
-        return _text_fast()
-
     def _scan(self, lines: list[bytes], glued: bool) -> _Scan:
         """Cut each CSI line into its header text and array text; classify the other lines.
 
@@ -120,9 +112,8 @@ class TextDecoder:
                 for piece in line[at:].split(MARK)[1:]:
                     self._row_line(MARK + piece, scan)
                 continue
-            open_at = line.find(b"[", at)
-            close_at = line.find(b"]", open_at)
-            if open_at < 0 or close_at < 0:
+            open_at, close_at = _array_span(line, at)
+            if close_at < 0:
                 self._unfinished(line, at, scan)
                 continue
             heads.append(line[at + 9 : open_at])
@@ -132,9 +123,8 @@ class TextDecoder:
 
     def _row_line(self, line: bytes, scan: _Scan) -> None:
         """One row starting with `CSI_DATA` (the loop in `_scan`, spelled out)."""
-        open_at = line.find(b"[")
-        close_at = line.find(b"]", open_at)
-        if open_at < 0 or close_at < 0:
+        open_at, close_at = _array_span(line, 0)
+        if close_at < 0:
             self._unfinished(line, 0, scan)
             return
         scan.heads.append(line[9:open_at])
@@ -156,7 +146,7 @@ class TextDecoder:
         if b"type," in line[:at] and parse_header(line) is not None:
             self._other_line(line, scan)
         else:
-            scan.errors["truncated_line"] += 1
+            scan.errors[DecodeReason.TRUNCATED_LINE.value] += 1
 
     # -- bulk parsing -------------------------------------------------------------------
 
@@ -164,7 +154,7 @@ class TextDecoder:
         """Parse the rows cut by `_scan` in bulk; count the bad ones; -> the good ones' frames."""
         if not heads:
             return FrameBatch.empty()
-        return _assemble(*self._checked_rows(heads, arrays))
+        return assemble_rows(*self._checked_rows(heads, arrays))
 
     def _checked_rows(self, heads: list[bytes], arrays: list[bytes]):
         """Parse and check N rows; count the bad ones -> (meta, values, counts, good)."""
@@ -172,25 +162,25 @@ class TextDecoder:
         values, counts, array_ok = parse_csi_arrays(arrays)
         widths = [h.count(b",") for h in heads]
         meta = empty_meta(n)
-        status = np.zeros(n, dtype=np.int8)  # 0 good, else 1 + index in ERROR_ORDER
+        status = np.zeros(n, dtype=np.int8)  # 0 good, else _CODE of its first failure
         len_differs = np.zeros(n, dtype=bool)
         for width in set(widths):
             rows = np.flatnonzero(np.asarray(widths) == width) if len(set(widths)) > 1 else np.arange(n)
             layout = self.header if self.header is not None and self.header.width == width else None
             layout = layout or LAYOUTS_BY_WIDTH.get(width)
             if layout is None:
-                status[rows] = 1 + ERROR_ORDER.index("layout")
+                status[rows] = _CODE[DecodeReason.LAYOUT]
                 continue
             claimed, fields_ok, fits = self._fill_meta(meta, rows, [heads[i] for i in rows], layout)
-            status[rows[~fields_ok]] = 1 + ERROR_ORDER.index("bad_field")
-            status[rows[~fits]] = 1 + ERROR_ORDER.index("layout")
+            status[rows[~fields_ok]] = _CODE[DecodeReason.BAD_FIELD]
+            status[rows[~fits]] = _CODE[DecodeReason.LAYOUT]
             if layout.checks_len:
                 len_differs[rows] = claimed != counts[rows]
         bad_length = len_differs | (counts == 0) | (counts % 2 == 1) | (counts > MAX_CSI_BYTES)
-        status[(status == 0) & ~array_ok] = 1 + ERROR_ORDER.index("bad_array")
-        status[(status == 0) & bad_length] = 1 + ERROR_ORDER.index("array_length")
+        status[(status == 0) & ~array_ok] = _CODE[DecodeReason.BAD_ARRAY]
+        status[(status == 0) & bad_length] = _CODE[DecodeReason.ARRAY_LENGTH]
         for code, count in zip(*np.unique(status[status > 0], return_counts=True), strict=True):
-            self.errors[ERROR_ORDER[code - 1]] += int(count)
+            self.errors[TEXT_ROW_REASONS[code - 1].value] += int(count)
         return meta, values, counts, status == 0
 
     def _fill_meta(self, meta: np.ndarray, rows: np.ndarray, heads: list[bytes], layout: Layout):
@@ -274,36 +264,12 @@ class _Scan:
     marked: int = 0
 
 
-_FAST = None  # csi_edge.decoder.text_fast once loaded; False: no numba, or its kernel failed
-
-
-def _text_fast():
-    """The numba fast path module, imported (with numba) and its kernel compiled or loaded on first
-    use; None without numba, or when the kernel does not work here."""
-    global _FAST
-    if _FAST is None:
-        from csi_edge.decoder import text_fast
-
-        _FAST = text_fast if text_fast.available() else False
-    return _FAST or None
-
-
-def _assemble(meta: np.ndarray, values: np.ndarray, counts: np.ndarray, good: np.ndarray) -> FrameBatch:
-    """Keep the good rows; lay their values out as int8 (N, longest) zero-padded on the right."""
-    if not good.all():
-        values = values[np.repeat(good, counts)]
-        counts = counts[good]
-        meta = meta[good]
-    meta["csi_len"] = counts
-    n = len(counts)
-    if n == 0:
-        return FrameBatch.empty()
-    width = int(counts.max())
-    if np.all(counts == width):
-        csi = values.reshape(n, width)
-    else:
-        csi = np.zeros((n, width), dtype=np.int8)
-        starts = np.cumsum(counts) - counts
-        cols = np.arange(values.size) - np.repeat(starts, counts)
-        csi[np.repeat(np.arange(n), counts), cols] = values
-    return FrameBatch(meta, np.ascontiguousarray(csi))
+def _array_span(line: bytes, at: int) -> tuple[int, int]:
+    """Where the array of the row whose `CSI_DATA` is at line[at] opens and closes (-1: it does
+    not close): `[...]` (quoted or not), or else the first quoted field (`"0,0,9,..."`, an esp-csi
+    variant with the brackets left out)."""
+    open_at = line.find(b"[", at)
+    if open_at < 0:
+        open_at = line.find(b'"', at)
+        return open_at, (line.find(b'"', open_at + 1) if open_at >= 0 else -1)
+    return open_at, line.find(b"]", open_at)

@@ -1,42 +1,28 @@
-"""Optional numba fast path of the text decoder: one compiled pass over a region's bytes.
+"""The text decoder's fast path: one compiled pass over a region's bytes.
 
 `decode_region(decoder, region)` gives exactly what `TextDecoder.decode` gives on the same
 region (frames, `errors`, `ignored`, the header in force afterwards), only faster. A compiled
 kernel walks the region once and decodes every line that is a *clean* CSI row of a layout it
 knows; every other line keeps its reference treatment (`TextDecoder._scan` and `_checked_rows`,
 the numpy path), and the two sets of rows are merged back into line order. The kernel accepts
-only rows whose every byte it has checked against a strict grammar (`text_kernel`, where the
+only rows whose every byte it has checked against a strict grammar (`_textscan.c`, where the
 byte-level state machine is written down) for which the reference path provably yields the
 same values, so a quirk of the reference parsers can never make the two paths differ: when in
 doubt, the kernel hands the line over.
 
-numba is an optional dependency (the `train` extra). Without it, or with the environment
-variable CSI_EDGE_NO_NUMBA=1, `TextDecoder` never runs the kernel and the numpy path runs
-unchanged. `cache=True` stores the compiled kernel beside its file (or in numba's
-user cache), so the JIT compile happens once per install, not once per process.
+The kernel is a C extension built at install (`text_kernel`); where it is not built, or with
+the environment variable CSI_EDGE_NO_KERNEL=1, `TextDecoder` never calls this module and the
+numpy path runs unchanged.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections import Counter
-
 import numpy as np
 
-from csi_edge.decoder.text import _assemble
-from csi_edge.decoder.text_kernel import (
-    FALLBACK,
-    K_FLOAT,
-    K_INT,
-    K_MAC,
-    K_ROLE,
-    K_TEXT,
-    MAX_COLUMNS,
-    PAD,
-    numba,
-    scan_region,
-)
+from csi_edge.decoder import text_kernel
+from csi_edge.decoder.text_kernel import FALLBACK, K_FLOAT, K_INT, K_MAC, K_ROLE, K_TEXT, MAX_COLUMNS, PAD, scan_region
 from csi_edge.decoder.text_layout import FLOAT_COLUMNS, LAYOUTS_BY_WIDTH, META_COLUMNS, Layout
+from csi_edge.decoder.text_values import assemble_rows
 from csi_edge.frames import META_DTYPE, META_FIELDS, META_OFFSETS, FrameBatch, empty_meta
 
 MIN_ROW_BYTES = 16  # `CSI_DATA,` + a column + `,[1 2]` and a LF: no kernel row is shorter
@@ -45,18 +31,8 @@ INT_FIELDS = tuple(name for name in META_FIELDS if name in {v for v in META_COLU
 
 
 def available() -> bool:
-    """numba imports and the kernel compiles (or loads from numba's cache) and runs."""
-    if numba is None:
-        return False
-    from csi_edge.decoder.text import TextDecoder
-
-    sample = b'type,seq,mac,rssi,data\nCSI_DATA,1,1a:00:00:00:00:00,-40,[1 2]\n'
-    try:
-        batch = decode_region(TextDecoder(Counter(), Counter()), sample)
-    except Exception as exc:  # noqa: BLE001 - a broken numba install must not break decoding
-        warnings.warn(f"csi_edge: numba text kernel unusable ({exc}); using the numpy text decoder", stacklevel=2)
-        return False
-    return len(batch) == 1
+    """The compiled kernel is built and loaded (and not turned off)."""
+    return text_kernel.KERNEL is not None
 
 
 # -- layouts as the kernel reads them -------------------------------------------------------
@@ -185,7 +161,8 @@ def decode_region(decoder, region: bytes) -> FrameBatch:
     pos = line = row = w = text_lines = 0
     while True:
         specs = _specs(decoder.header)
-        pos, line, row_end, w, texts, finished = scan_region(buf, len(region), pos, line, row, w, *specs.arrays(), _TEMPLATE, _RECORD, *out.outputs())  # fmt: skip
+        arrays = (*specs.arrays(), _TEMPLATE, _RECORD, *out.outputs())
+        pos, line, row_end, w, texts, finished = scan_region(buf, len(region), pos, line, row, w, *arrays)
         text_lines += texts
         kernel_batches.append(_kernel_rows(out, specs, row, row_end, w))
         row = row_end
@@ -226,7 +203,7 @@ def _kernel_rows(out: _Pass, specs: _Specs, lo: int, hi: int, w: int) -> tuple[F
     counts = out.counts[lo:hi]
     first = int(out.counts[:lo].sum())
     values = out.values[first : first + int(counts.sum())]
-    return _assemble(meta, values, counts, np.ones(n, dtype=bool)), out.row_lines[lo:hi]
+    return assemble_rows(meta, values, counts, np.ones(n, dtype=bool)), out.row_lines[lo:hi]
 
 
 def _reference_line(decoder, text: bytes, line: int, segment: int, pending: list) -> bool:
@@ -244,10 +221,12 @@ def _reference_rows(decoder, pending: list, segments: list) -> list[tuple[FrameB
     """Parse the pending rows with the reference path, each segment under its header."""
     last, parts = decoder.header, []
     for segment in sorted({s for s, *_ in pending}):
-        rows = [(line, head, array) for s, line, head, array in pending if s == segment]
+        # in line order (a fallback line is queued after the lines the kernel stopped at); stable,
+        # so the rows of one glued line keep their order
+        rows = sorted(((line, head, array) for s, line, head, array in pending if s == segment), key=lambda r: r[0])
         decoder.header = segments[segment][1]
         meta, values, counts, good = decoder._checked_rows([r[1] for r in rows], [r[2] for r in rows])
         lines = np.array([r[0] for r in rows], dtype=np.int64)[good]
-        parts.append((_assemble(meta, values, counts, good), lines))
+        parts.append((assemble_rows(meta, values, counts, good), lines))
     decoder.header = last
     return parts

@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from csi_edge.frames import FrameBatch
+
 INVALID = np.int16(-32768)
 _THREE_DIGITS = 1000  # table offset for 3-digit tokens, whose sign byte lies before the window
 _SEPARATOR_BYTES = b" \t,;"  # normalised to a space before parsing
@@ -169,3 +171,24 @@ def parse_float_column(texts: list[bytes]) -> np.ndarray:
         except ValueError:
             pass
     return out
+
+
+def assemble_rows(meta: np.ndarray, values: np.ndarray, counts: np.ndarray, good: np.ndarray) -> FrameBatch:
+    """Keep the good rows; lay their values out as int8 (N, longest) zero-padded on the right."""
+    if not good.all():
+        values = values[np.repeat(good, counts)]
+        counts = counts[good]
+        meta = meta[good]
+    meta["csi_len"] = counts
+    n = len(counts)
+    if n == 0:
+        return FrameBatch.empty()
+    width = int(counts.max())
+    if np.all(counts == width):
+        csi = values.reshape(n, width)
+    else:
+        csi = np.zeros((n, width), dtype=np.int8)
+        starts = np.cumsum(counts) - counts
+        cols = np.arange(values.size) - np.repeat(starts, counts)
+        csi[np.repeat(np.arange(n), counts), cols] = values
+    return FrameBatch(meta, np.ascontiguousarray(csi))

@@ -7,10 +7,15 @@ measured skill), what it was trained on and how it scored per day, and the sha25
 file. Training writes cards with `ModelCard.save`; the daemon and `eval` read them with
 `load_card`, which refuses a card that does not match its ONNX file.
 
-Schema 2 (`csi-edge/model-card/2`) declares the heads. Schema-1 cards (`classes` + `outputs`
-+ `position_units`) are converted on load: a classes head `activity` and, when the card named
-a second output, a vector head `position` (x, y, z in its units) with no baseline and no
-measured skill, so such a model publishes no position (`publishes_position`).
+Schema 2 (`csi-edge/model-card/2`) declares the heads, and `links`: how many links the model
+reads together. 1 (the default, and every older card): the model reads one link, and a daemon
+with several links runs it on each; N > 1: a joint model whose input stacks the windows of N
+links (input_shape [batch, N, S, W]), in the order of the daemon's [source] specs.
+
+Schema-1 cards (`classes` + `outputs` + `position_units`) are converted on load: a classes
+head `activity` and, when the card named a second output, a vector head `position` (x, y, z in
+its units) with no baseline and no measured skill, so such a model publishes no position
+(`publishes_position`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ POSITION = "position"  # the vector head the daemon reports as `position`
 TRANSFORMS = ("none", "diff", "psd")
 PER_WINDOW = ("none", "center-median", "center-mean", "divide-median", "divide-mean")
 SCALERS = ("none", "maxmin", "z")
+RELATIVE = ("none", "db")  # baseline-relative packet features (csi_edge.calibration.relative)
+NOVELTY_SCORES = ("msp", "energy")  # csi_edge.calibration.novelty
+BANDWIDTHS = (20, 40)
+BANDWIDTH_MHZ = {0: 20, 1: 40}  # frame `bandwidth` (cwb) code -> MHz
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,10 @@ class FeatureSpec:
     name: str = "amplitude"  # a csi_edge.features.PACKET_FEATURES name
     transform: str = "none"  # window transform: none | diff | psd
     subcarriers: int = 52
-    layouts: tuple[str, ...] = ("none", "below", "above")  # secondary-channel layouts accepted
+    layouts: tuple[str, ...] = ("none", "below", "above")  # secondary-channel layouts accepted (when bandwidth is None)
+    bandwidth: int | None = None  # 20 or 40 (MHz) the model was trained on; None: not checked (layouts are)
+    csi_scale: str | None = None  # CSI scaling of the training boards ("manual:4", "auto"); None: not checked
+    relative: str = "none"  # "none", or "db": each amplitude in dB relative to the link's baseline profile
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,45 @@ class Head:
         return out
 
 
+@dataclass(frozen=True)
+class NoveltySpec:
+    """How novel a window is: a score of the activity logits, mapped onto the distribution of
+    that score on held-out windows of the known classes (`quantiles`: its 0, 1, ..., 100th
+    percentiles). novelty = the fraction of those windows scoring lower (0..1); above
+    `threshold` the daemon reports the activity as `unknown` (csi_edge.calibration.novelty)."""
+
+    score: str  # one of NOVELTY_SCORES
+    quantiles: tuple[float, ...]  # increasing, >= 2 values
+    threshold: float = 0.99
+    measured_on: str = ""  # e.g. "validation"
+    details: dict = field(default_factory=dict)  # e.g. AUROC measured at training time
+    tails: str = "upper"  # "upper": only high scores are novel; "both": scores beyond either end of the held-out range
+
+
+@dataclass(frozen=True)
+class BatchNormLayer:
+    """One BatchNorm of the adaptable graph: inputs `<name>_mean`/`_var`, outputs `<name>_m1`/`_m2`."""
+
+    name: str
+    channels: int
+    mean: tuple[float, ...]  # training running statistics (the graph's defaults)
+    var: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class AdaptSpec:
+    """What test-time adaptation needs (csi_edge.calibration.adapt): per-subcarrier mean and std
+    of the model's unscaled input (after transform and per-window normalisation) over training
+    windows; optionally the adaptable graph `onnx_file` (BatchNorm statistics as inputs, their
+    moments as outputs; tools/train/bn_adapt.py) with its sha256 and layers."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    onnx_file: str = ""
+    onnx_sha256: str = ""
+    batchnorm: tuple[BatchNormLayer, ...] = ()
+
+
 def activity_head(classes: tuple[str, ...] | list[str], output: str = "class_logits") -> Head:
     return Head(ACTIVITY, "classes", output, labels=tuple(classes))
 
@@ -121,14 +172,22 @@ class ModelCard:
     feature: FeatureSpec = field(default_factory=FeatureSpec)
     scaler: ScalerSpec = field(default_factory=ScalerSpec)
     input_name: str = "csi"
-    input_shape: tuple = (None, 1, 52, 351)  # [batch, 1, S, W']
+    input_shape: tuple = (None, 1, 52, 351)  # [batch, links, S, W']
+    links: int = 1  # links read together: 1 = one link (run per link); N = joint over N links' windows
     rate_hz: float = 100.0
     architecture: str = ""
     created: str = ""
     training: dict = field(default_factory=dict)  # data summary, options, seed, timings
     metrics: dict = field(default_factory=dict)  # per dataset part / day: accuracy, f1, rmse_m ...
     notes: str = ""
+    novelty: NoveltySpec | None = None  # None: no novelty calibration (state `novelty` is null)
+    adapt: AdaptSpec | None = None  # None: no reference statistics (no test-time adaptation)
     schema: str = SCHEMA
+
+    @property
+    def needs_baseline(self) -> bool:
+        """The model's input is relative to the link's empty-room baseline (csi-edge calibrate)."""
+        return self.feature.relative != "none"
 
     @property
     def model_id(self) -> str:
@@ -154,6 +213,9 @@ class ModelCard:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["heads"] = [h.to_dict() for h in self.heads]
+        for optional in ("novelty", "adapt"):  # absent rather than null: older readers ignore nothing new
+            if out[optional] is None:
+                del out[optional]
         return out
 
     def to_json(self) -> str:
@@ -214,6 +276,23 @@ def _head(data: dict) -> Head:
     )
 
 
+def _novelty(data: dict | None) -> NoveltySpec | None:
+    if data is None:
+        return None
+    return NoveltySpec(score=data["score"], quantiles=tuple(float(q) for q in data["quantiles"]),
+                       threshold=float(data.get("threshold", 0.99)), measured_on=str(data.get("measured_on") or ""),
+                       details=dict(data.get("details") or {}), tails=str(data.get("tails") or "upper"))
+
+
+def _adapt(data: dict | None) -> AdaptSpec | None:
+    if data is None:
+        return None
+    layers = tuple(BatchNormLayer(str(b["name"]), int(b["channels"]), tuple(float(v) for v in b["mean"]),
+                                  tuple(float(v) for v in b["var"])) for b in data.get("batchnorm") or ())
+    return AdaptSpec(mean=tuple(float(v) for v in data["mean"]), std=tuple(float(v) for v in data["std"]),
+                     onnx_file=str(data.get("onnx_file") or ""), onnx_sha256=str(data.get("onnx_sha256") or ""), batchnorm=layers)
+
+
 def _upgrade_schema_1(data: dict) -> dict:
     """A schema-1 card as schema 2: `classes`/`outputs`/`position_units` become heads."""
     data = dict(data)
@@ -240,6 +319,8 @@ def _from_dict(data: dict, where: str) -> ModelCard:
         feature = FeatureSpec(**feature_fields)
         scaler = ScalerSpec(**data.pop("scaler", {}))
         data["heads"] = tuple(_head(h) for h in data["heads"])
+        data["novelty"] = _novelty(data.get("novelty"))
+        data["adapt"] = _adapt(data.get("adapt"))
         data["input_shape"] = tuple(data.get("input_shape", ()))
         card = ModelCard(feature=feature, scaler=scaler, **data)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
@@ -299,13 +380,43 @@ def _validate(card: ModelCard, where: str) -> None:
         problems.append(f"scaler.kind must be one of {SCALERS}")
     if card.scaler.per_window not in PER_WINDOW:
         problems.append(f"scaler.per_window must be one of {PER_WINDOW}")
+    problems += _calibration_problems(card)
     if card.window < 2 or card.hop < 1:
         problems.append("window must be >= 2 and hop >= 1")
-    if len(card.input_shape) != 4 or card.input_shape[2] != card.feature.subcarriers:
-        problems.append(f"input_shape {list(card.input_shape)} must be [batch, 1, {card.feature.subcarriers}, W]")
+    if len(card.input_shape) != 4 or card.input_shape[2] != card.feature.subcarriers or card.input_shape[1] != card.links:
+        problems.append(f"input_shape {list(card.input_shape)} must be [batch, {card.links} (links), {card.feature.subcarriers}, W]")
+    if not isinstance(card.links, int) or card.links < 1:
+        problems.append(f"links must be an integer >= 1 (got {card.links!r})")
     problems += _head_problems(card.heads)
     if problems:
         raise DataError(f"{where}: " + "; ".join(problems))
+
+
+def _calibration_problems(card: ModelCard) -> list[str]:
+    f, problems = card.feature, []
+    if f.bandwidth is not None and f.bandwidth not in BANDWIDTHS:
+        problems.append(f"feature.bandwidth must be one of {BANDWIDTHS} (MHz) or null (got {f.bandwidth!r})")
+    if f.relative not in RELATIVE:
+        problems.append(f"feature.relative must be one of {RELATIVE}")
+    if f.relative != "none" and f.name != "amplitude":
+        problems.append("feature.relative needs feature.name 'amplitude'")
+    nov = card.novelty
+    if nov is not None:
+        q = np.asarray(nov.quantiles)
+        if nov.score not in NOVELTY_SCORES:
+            problems.append(f"novelty.score must be one of {NOVELTY_SCORES}")
+        if len(q) < 2 or not np.all(np.isfinite(q)) or np.any(np.diff(q) < 0):
+            problems.append("novelty.quantiles must be >= 2 finite, non-decreasing values")
+        if nov.tails not in ("upper", "both"):
+            problems.append(f"novelty.tails must be 'upper' or 'both' (got {nov.tails!r})")
+        if not 0.0 < nov.threshold <= 1.0:
+            problems.append(f"novelty.threshold must be in (0, 1] (got {nov.threshold})")
+    ad = card.adapt
+    if ad is not None and not (len(ad.mean) == len(ad.std) == f.subcarriers):
+        problems.append(f"adapt.mean and adapt.std need {f.subcarriers} values each")
+    if ad is not None and any(not (len(b.mean) == len(b.var) == b.channels) for b in ad.batchnorm):
+        problems.append("adapt.batchnorm: each layer needs `channels` mean and var values")
+    return problems
 
 
 def load_card(path: str | Path, verify_onnx: bool = True) -> tuple[ModelCard, Path]:
@@ -324,19 +435,61 @@ def load_card(path: str | Path, verify_onnx: bool = True) -> tuple[ModelCard, Pa
     return card, onnx_path
 
 
+def _bandwidth_problem(card: ModelCard, meta: np.ndarray) -> str | None:
+    """The frames' bandwidth against the card's: refused when most frames of the batch differ
+    (a stray frame of another bandwidth is masked by the pipeline, not refused)."""
+    codes = meta["bandwidth"]
+    known = codes[(codes == 0) | (codes == 1)]
+    want = {20: 0, 40: 1}[int(card.feature.bandwidth or 20)]
+    if len(known) == 0 or 2 * int(np.count_nonzero(known != want)) <= len(known):
+        return None
+    got = sorted({BANDWIDTH_MHZ[int(c)] for c in np.unique(known) if c != want})
+    return (f"model {card.model_id} was trained on a {card.feature.bandwidth} MHz link, but the stream's frames are "
+            f"{'/'.join(str(g) for g in got)} MHz (flash the boards with --bandwidth {card.feature.bandwidth})")
+
+
+def _layout_problem(card: ModelCard, meta: np.ndarray) -> str | None:
+    """Cards without a bandwidth: the secondary-channel layouts, with "above" and "below" alike
+    (both are the primary channel's 52 L-LTF subcarriers; docs/firmware.md)."""
+    accepted = set(card.feature.layouts)
+    if accepted & {"above", "below"}:
+        accepted |= {"above", "below"}
+    layouts = {layout_name(s) for s in np.unique(meta["secondary_channel"])}
+    foreign = layouts - accepted
+    if not foreign:
+        return None
+    return (f"model {card.model_id} accepts subcarrier layouts {list(card.feature.layouts)}, "
+            f"but the stream has secondary channel layout {sorted(foreign)}")
+
+
 def check_stream(card: ModelCard, meta: np.ndarray) -> None:
-    """Refuse frames the model was not trained for (layout, CSI length); one clear message."""
+    """Refuse frames the model was not trained for (bandwidth or layout, CSI length); one clear message."""
     if len(meta) == 0:
         return
-    layouts = {layout_name(s) for s in np.unique(meta["secondary_channel"])}
-    foreign = layouts - set(card.feature.layouts)
-    if foreign:
-        raise ModelMismatchError(
-            f"model {card.model_id} accepts subcarrier layouts {list(card.feature.layouts)}, "
-            f"but the stream has secondary channel layout {sorted(foreign)}"
-        )
+    problem = _bandwidth_problem(card, meta) if card.feature.bandwidth is not None else _layout_problem(card, meta)
+    if problem:
+        raise ModelMismatchError(problem)
     short = int(np.count_nonzero(meta["csi_len"] < 128))
     if short == len(meta):
         raise ModelMismatchError(
             f"model {card.model_id} needs the L-LTF (128 CSI bytes); the stream's frames carry {int(meta['csi_len'].max())}"
         )
+
+
+def other_bandwidth(card: ModelCard, meta: np.ndarray) -> np.ndarray:
+    """(N,) bool: frames of another bandwidth than the card's (stray frames the pipeline masks)."""
+    if card.feature.bandwidth is None:
+        return np.zeros(len(meta), dtype=bool)
+    want = {20: 0, 40: 1}[card.feature.bandwidth]
+    codes = meta["bandwidth"]
+    return ((codes == 0) | (codes == 1)) & (codes != want)
+
+
+def check_hello(card: ModelCard, scaling: str | None) -> None:
+    """The board's CSI scaling (its HELLO, e.g. "manual:4") against the card's; unknown on
+    either side is not checked."""
+    want = card.feature.csi_scale
+    if want is None or scaling is None or scaling == want:
+        return
+    raise ModelMismatchError(f"model {card.model_id} was trained with CSI scaling {want}, but the board's HELLO says "
+                             f"{scaling} (flash the receiver with the scaling the model was trained on)")

@@ -11,6 +11,10 @@ Per window, in order:
    `card.publishes_position`) and only while presence is not false: an EMA of the position
    (`position_smoothing`), restarted after the room was empty. Otherwise None: a position the
    model guesses for an empty room, or from an unskilled head, carries no information.
+3. novelty (when the model has a novelty calibration, csi_edge.calibration.novelty): smoothed
+   like the probabilities; above `novelty_threshold` the reported activity is `unknown` and its
+   confidence is the novelty. The probabilities stay over the known classes and the hysteresis
+   keeps following them, so the known activity resumes as soon as the novelty falls.
 The state resets with the window (a long gap) so stale history never leaks into new results.
 """
 
@@ -39,15 +43,21 @@ class Estimate:
     confidence: float
     presence: bool | None
     position: tuple[float, float, float] | None  # metres; None = not published
+    novelty: float | None = None  # 0..1, smoothed; None = the model has no novelty calibration
+
+
+UNKNOWN = "unknown"  # the activity reported for a novel window
 
 
 class PostProcessor:
     def __init__(self, classes: tuple[str, ...], smoothing: float = 0.5, hysteresis: float = 0.1,
-                 position_smoothing: float = 0.5, presence_threshold: float = 0.5, positions: bool = False) -> None:
+                 position_smoothing: float = 0.5, presence_threshold: float = 0.5, positions: bool = False,
+                 novelty_threshold: float | None = None) -> None:
         self.classes = tuple(classes)
         self.alpha, self.margin = smoothing, hysteresis
         self.pos_alpha, self.presence_threshold = position_smoothing, presence_threshold
         self.positions = positions
+        self.novelty_threshold = novelty_threshold
         self._empty = self.classes.index("empty") if "empty" in self.classes else None
         self.reset()
 
@@ -55,9 +65,11 @@ class PostProcessor:
         self._probs: np.ndarray | None = None
         self._pos: np.ndarray | None = None
         self._current: int | None = None
+        self._novelty: float | None = None
 
-    def __call__(self, outputs: ModelOutput) -> list[Estimate]:
-        """Estimates for a batch of windows in time order, from the model's heads."""
+    def __call__(self, outputs: ModelOutput, novelty: np.ndarray | None = None) -> list[Estimate]:
+        """Estimates for a batch of windows in time order, from the model's heads (and each
+        window's novelty when the model has a novelty calibration)."""
         probs = softmax(np.asarray(outputs[ACTIVITY], dtype=np.float64))
         position = outputs.get(POSITION) if self.positions else None
         out = []
@@ -68,14 +80,23 @@ class PostProcessor:
             if self._current is None or p[best] > p[self._current] + self.margin:
                 self._current = best
             presence = None if self._empty is None else bool(1.0 - p[self._empty] >= self.presence_threshold)
+            nov = self._smooth_novelty(None if novelty is None else float(novelty[i]))
+            unknown = nov is not None and self.novelty_threshold is not None and nov > self.novelty_threshold
             out.append(Estimate(
-                activity=self.classes[self._current],
+                activity=UNKNOWN if unknown else self.classes[self._current],
                 probabilities={c: round(float(v), 4) for c, v in zip(self.classes, p, strict=True)},
-                confidence=round(float(p[self._current]), 4),
+                confidence=round(nov if unknown and nov is not None else float(p[self._current]), 4),
                 presence=presence,
                 position=self._position(None if position is None else position[i], presence),
+                novelty=None if nov is None else round(nov, 4),
             ))  # fmt: skip
         return out
+
+    def _smooth_novelty(self, value: float | None) -> float | None:
+        if value is None:
+            return None
+        self._novelty = value if self._novelty is None else self.alpha * value + (1 - self.alpha) * self._novelty
+        return self._novelty
 
     def _position(self, q: np.ndarray | None, presence: bool | None) -> tuple[float, float, float] | None:
         if presence is False:

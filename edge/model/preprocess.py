@@ -10,9 +10,15 @@ One implementation, used by the daemon, `eval` and training, driven by the model
    channel drifts between sessions while motion patterns do not;
 3. scaler with statistics fitted on training data only: `maxmin` -> (x - min) / (max - min),
    `z` -> (x - mean) / std; each statistic a scalar or one value per subcarrier.
+
+Between steps 2 and 3 the daemon may adapt the input to the stream (`adapt`, a callable on
+the unscaled windows; csi_edge.calibration.adapt). Baseline-relative features (the card's
+`feature.relative`) are a per-packet step before all of this (csi_edge.calibration.relative).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -65,7 +71,8 @@ def unscaled(windows: np.ndarray, card_or_transform: ModelCard | str, per_window
     return per_window(transform(x, card_or_transform), per_window_kind)
 
 
-def prepare(windows: np.ndarray, card: ModelCard) -> np.ndarray:
+def prepare(windows: np.ndarray, card: ModelCard, adapt: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """Per-packet feature windows (B, W, S) -> float32 model input (B, 1, S, W')."""
-    x = scale(unscaled(windows, card), card.scaler)
+    u = unscaled(windows, card)
+    x = scale(u if adapt is None else adapt(u), card.scaler)
     return np.ascontiguousarray(np.transpose(x, (0, 2, 1))[:, None, :, :], dtype=np.float32)

@@ -3,7 +3,9 @@
 A publisher gets each `state` and `health` payload as a dict (already JSON-ready; field names
 in docs/data-fields.md), is told what the state messages carry when the model changes
 (`model_changed(StateFields)`: Home Assistant discovery announces exactly those entities), and
-is stopped with a bound on how long it may take to flush.
+is stopped with a bound on how long it may take to flush. A publisher that shows the signal
+itself (the web view's heatmap) also gets every decoded batch of packets (`packets`, optional);
+it must return at once: decimate on the loop thread, hand only the small result to its own.
 
 Each publisher class owns its wiring: its `kind`, whether the configuration enables it
 (`enabled(cfg)`) and how it builds itself (`from_config(cfg, node)`). The registry below holds
@@ -25,6 +27,7 @@ from csi_edge.failures import Failures
 if TYPE_CHECKING:
     from csi_edge.commands import Commands
     from csi_edge.config import Config
+    from csi_edge.frames import FrameBatch
     from csi_edge.results import StateFields
 
 log = logging.getLogger("csi_edge.publish")
@@ -34,6 +37,7 @@ OUTPUT_WARN_EVERY_S = 60.0  # a failing output is logged at once, then at most t
 PUBLISHERS: dict[str, str] = {
     "mqtt": "csi_edge.publish.mqtt:MqttPublisher",
     "jsonl": "csi_edge.publish.jsonl:JsonLinesPublisher",
+    "web": "csi_edge.web.publisher:WebPublisher",
 }
 
 
@@ -62,6 +66,10 @@ class Publisher(abc.ABC):
 
     def model_changed(self, fields: StateFields) -> None:  # noqa: B027
         """The model changed: the state messages now carry `fields`."""
+
+    def packets(self, frames: FrameBatch, arrival: float) -> None:  # noqa: B027
+        """The packets one read decoded, which arrived at host monotonic time `arrival` (called
+        on the loop thread for every decoded batch; most publishers ignore it)."""
 
     def accept_commands(self, commands: Commands) -> None:  # noqa: B027
         """A publisher that can receive commands (an MQTT command topic, the web view) puts
@@ -131,6 +139,10 @@ class Fanout(Publisher):
 
     def model_changed(self, fields: StateFields) -> None:
         self._each(lambda p: p.model_changed(fields))
+
+    def packets(self, frames: FrameBatch, arrival: float) -> None:
+        for p in self.publishers:
+            p.packets(frames, arrival)
 
     def accept_commands(self, commands: Commands) -> None:
         for p in self.publishers:

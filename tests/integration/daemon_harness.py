@@ -5,7 +5,7 @@ udev rule's /dev/csi-edge-rx); a thread writes the simulator's byte stream into 
 `speed` x real time. `replug()` closes the pty (the daemon sees the device vanish) and
 re-points the symlink to a fresh one. `inject()` writes extra bytes (garbage) into the stream.
 
-`DaemonProcess` runs `python -m csi_edge.cli run ...` and collects stdout (JSON lines) and
+`DaemonProcess` runs `python -m csi_edge.cli run ...` (or another command: `fuse`) and collects stdout (JSON lines) and
 stderr (log events) line by line in queues, so tests wait on events, never on sleeps.
 """
 
@@ -127,8 +127,8 @@ class PtyBoard:
 
 
 class DaemonProcess:
-    def __init__(self, args: list[str], env: dict | None = None) -> None:
-        cmd = [sys.executable, "-m", "csi_edge.cli", "run", *args]
+    def __init__(self, args: list[str], env: dict | None = None, command: str = "run") -> None:
+        cmd = [sys.executable, "-m", "csi_edge.cli", command, *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
                                      env={**os.environ, **(env or {})})
         self.stdout: queue.Queue[str] = queue.Queue()

@@ -88,23 +88,27 @@ def test_end_to_end_state_discovery_and_clean_shutdown(tmp_path, mosquitto, subs
     removed = {t for t, p in discovery if not p}  # entities this model does not publish
     components = Counter(t.split("/")[1] for t in configs)
     position_topics = {f"homeassistant/sensor/csi_edge_{node}/position_{a}/config" for a in "xyz"}
-    if publishes_position(load_card(model_path)[0], 0.8):  # measured skill: Position x/y/z sensors
-        assert components["sensor"] == 7 and not removed
+    card = load_card(model_path)[0]
+    novelty_topics = set() if card.novelty is not None else {f"homeassistant/sensor/csi_edge_{node}/novelty/config"}
+    sensors = 5 + (card.novelty is not None)  # activity, confidence, link quality, packet rate, drift (+ novelty)
+    if publishes_position(card, 0.8):  # measured skill: Position x/y/z sensors
+        assert components["sensor"] == sensors + 3 and removed == novelty_topics
         assert {configs[t]["unit_of_measurement"] for t in position_topics} == {"m"}
     else:  # no measured position skill: no position in any message, no entity for it
-        assert components["sensor"] == 4 and removed == position_topics
+        assert components["sensor"] == sensors and removed == position_topics | novelty_topics
         assert all(s["position"] is None for s in states)
-    assert components["binary_sensor"] == 1
+    assert components["binary_sensor"] == 2 and components["button"] == 1  # presence, recalibration needed; recalibrate
     assert all(s["position"] is None for s in states if s["presence"] is False)
     for topic, cfg in configs.items():
-        for field in HA_REQUIRED:
+        for field in HA_REQUIRED if "/button/" not in topic else ("command_topic", *HA_REQUIRED[:2], *HA_REQUIRED[3:]):
             assert cfg.get(field), f"{topic} lacks {field}"
         assert cfg["availability_topic"] == f"csi-edge/{node}/availability"
         assert cfg["device"]["identifiers"] == [f"csi_edge_{node}"]
     activity = next(c for t, c in configs.items() if t.endswith("/activity/config"))
-    assert activity["device_class"] == "enum" and activity["options"] == list(states[0]["probabilities"])
+    unknown = ["unknown"] if card.novelty is not None else []
+    assert activity["device_class"] == "enum" and activity["options"] == list(states[0]["probabilities"]) + unknown
     diagnostic = [c for c in configs.values() if c.get("entity_category") == "diagnostic"]
-    assert {c["unit_of_measurement"] for c in diagnostic} == {"%", "Hz"}
+    assert {c.get("unit_of_measurement") for c in diagnostic} == {"%", "Hz", "dB", None}  # None: recalibration needed
     if model_path == DEFAULT_MODEL:  # a model that knows the simulator: it must see what the simulator did
         from csi_edge.tools.sim import ACTIVITIES
 

@@ -13,18 +13,16 @@ Inputs (100,000 rows by default, written to --dir or a temporary folder, or give
 Each decoder reads the whole file from disk (ours through `csi_edge.importers.load_log`, 1 MiB
 chunks; csiread through `csiread.ESP32(...).read()`); the best of --repeat runs counts. csiread's
 values are checked against ours before its time is reported. Text inputs are decoded twice: by
-the default decoder (the numba kernel of `decoder.text_fast` when numba is installed) and by
-the numpy reference path (`<input> numpy`, as with CSI_EDGE_NO_NUMBA=1). `numba` reports how
-long the kernel's first use took in this process (JIT compile, or loading it from numba's
-cache), and with --cold-jit the compile from an empty cache in a fresh process.
+the default decoder (the compiled kernel of `decoder.text_fast` where it is built) and by the
+numpy reference path (`<input> numpy`, as with CSI_EDGE_NO_KERNEL=1).
+
+--flood, --memory and --commands run the other decoder benchmarks instead (`decode_stress`):
+hostile inputs, peak memory of whole commands, and whole commands cold and warm vs csiread.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,9 +40,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--esp-csi", metavar="PATH", help="use this esp-csi text file instead of generating one")
     parser.add_argument("--csi-tool", metavar="PATH", help="use this ESP32-CSI-Tool CSV (no header) instead")
     parser.add_argument("--no-csiread", action="store_true", help="skip the csiread comparison")
-    parser.add_argument("--cold-jit", action="store_true", help="also time the numba compile from an empty cache (a fresh process)")
     parser.add_argument("--plot", metavar="PNG", default="bench-decode.png", help="bar chart (default bench-decode.png; '' for none)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    from csi_edge.tools.bench import decode_stress
+
+    decode_stress.add_arguments(parser)
 
 
 def real_rows(folder: str, marker: bytes = b"CSI_DATA,") -> list[bytes]:
@@ -108,62 +108,34 @@ def best_of(repeat: int, fn) -> tuple[float, float, object]:
     return best, best_cpu, result
 
 
-def first_kernel_use() -> dict:
-    """Time the numba kernel's first use in this process (compile, or load from the cache)."""
-    from csi_edge.decoder import StreamDecoder, text
-
-    t0 = time.perf_counter()
-    fast = text._text_fast() if text.TextDecoder(None, None).fast else None
-    if fast is None:
-        return {"available": False}
-    decoder = StreamDecoder()
-    decoder.text.fast_min_bytes = decoder.text.fast_after_bytes = 0
-    decoder.feed(b'CSI_DATA,1,1a:00:00:00:00:00,-40,11,-96,-3,40,11,1,47,0,2,0,"[1,2]"\n')
-    stats = fast.scan_region.stats
-    return {"available": True, "first_use_s": round(time.perf_counter() - t0, 3),
-            "from_cache": bool(sum(stats.cache_hits.values())) and not sum(stats.cache_misses.values())}  # fmt: skip
-
-
-def cold_jit_seconds() -> float:
-    """The kernel's compile from an empty numba cache, in a fresh process (import + compile)."""
-    code = ("import time; t = time.perf_counter(); from csi_edge.tools.bench.decode import first_kernel_use; "
-            "first_kernel_use(); print(time.perf_counter() - t)")  # fmt: skip
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return round(float(out.stdout.split()[-1]), 2)
-
-
 def _timed(path: Path, repeat: int, numpy_only: bool) -> dict:
+    from csi_edge.decoder import text_kernel
     from csi_edge.importers import load_log
 
-    saved = os.environ.pop("CSI_EDGE_NO_NUMBA", None)
+    saved = text_kernel.KERNEL
     if numpy_only:
-        os.environ["CSI_EDGE_NO_NUMBA"] = "1"
+        text_kernel.KERNEL = None  # decoders made now take the numpy path
     try:
         seconds, cpu, imported = best_of(repeat, lambda: load_log(path))
     finally:
-        os.environ.pop("CSI_EDGE_NO_NUMBA", None)
-        if saved is not None:
-            os.environ["CSI_EDGE_NO_NUMBA"] = saved
+        text_kernel.KERNEL = saved
     rows = len(imported.frames)
     return {"rows": rows, "seconds": round(seconds, 4), "rows_per_s": round(rows / seconds),
             "rows_per_cpu_s": round(rows / cpu), "MB_per_s": round(path.stat().st_size / seconds / 1e6, 1),
             "errors": dict(imported.decoder.errors)}  # fmt: skip
 
 
-def measure(paths: dict[str, Path], repeat: int, with_csiread: bool, cold_jit: bool = False) -> dict:
+def measure(paths: dict[str, Path], repeat: int, with_csiread: bool) -> dict:
+    from csi_edge.decoder import text_fast
     from csi_edge.decoder.text_values import parse_csi_arrays
     from csi_edge.importers import load_log
 
     parse_csi_arrays([b"0"])  # build the lookup table outside the timing
-    numba = first_kernel_use()  # ... and the numba kernel
-    if cold_jit and numba["available"]:
-        numba["cold_compile_s"] = cold_jit_seconds()
+    kernel = text_fast.available()
     results: dict = {}
     for name, path in paths.items():
         results[name] = _timed(path, repeat, numpy_only=False)
-        if name != "v1" and numba["available"]:
+        if name != "v1" and kernel:
             results[f"{name} numpy"] = _timed(path, repeat, numpy_only=True)
     if with_csiread and "csi-tool" in paths:
         theirs = _csiread(paths["csi-tool"], repeat, load_log(paths["csi-tool"]).frames)
@@ -172,7 +144,7 @@ def measure(paths: dict[str, Path], repeat: int, with_csiread: bool, cold_jit: b
             if name in results:
                 results[f"{key}ratio_vs_csiread"] = round(results[name]["rows_per_s"] / theirs["rows_per_s"], 2)
                 results[f"{key}cpu_ratio_vs_csiread"] = round(results[name]["rows_per_cpu_s"] / theirs["rows_per_cpu_s"], 2)
-    results["numba"] = numba
+    results["kernel"] = {"available": kernel}
     return results
 
 
@@ -218,13 +190,17 @@ def plot(path: str, results: dict) -> None:
 
 
 def run(args) -> int:
+    from csi_edge.tools.bench import decode_stress
+
+    if decode_stress.wanted(args):
+        return decode_stress.run(args)
     given = {"v1": args.v1, "esp-csi-384": args.esp_csi, "csi-tool": args.csi_tool}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.dir or tmp)
         folder.mkdir(parents=True, exist_ok=True)
         paths = write_inputs(folder, args.rows) if not all(given.values()) else {}
         paths.update({k: Path(v) for k, v in given.items() if v})
-        results = measure(paths, args.repeat, not args.no_csiread, args.cold_jit)
+        results = measure(paths, args.repeat, not args.no_csiread)
     if args.plot:
         plot(args.plot, results)
     if args.json:
@@ -240,13 +216,8 @@ def run(args) -> int:
     if "numpy_ratio_vs_csiread" in results:
         print(f"csi-tool numpy / csiread: {results['numpy_ratio_vs_csiread']:.2f}x wall, "
               f"{results['numpy_cpu_ratio_vs_csiread']:.2f}x CPU")  # fmt: skip
-    jit = results["numba"]
-    if jit["available"]:
-        cold = f", compile from an empty cache {jit['cold_compile_s']:.1f} s" if "cold_compile_s" in jit else ""
-        how = "loaded from numba's cache" if jit["from_cache"] else "compiled"
-        print(f"numba kernel: first use {jit['first_use_s']:.2f} s ({how}){cold}")
-    else:
-        print("numba kernel: not available (numba not installed or CSI_EDGE_NO_NUMBA=1): numpy path only")
+    if not results["kernel"]["available"]:
+        print("text kernel: not built (or CSI_EDGE_NO_KERNEL=1): numpy path only")
     if args.plot:
         print(f"plot: {args.plot}")
     return 0

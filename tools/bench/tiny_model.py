@@ -19,9 +19,10 @@ CLASSES = ("empty", "walking", "sitting", "lying")
 
 def build_tiny_model(directory: Path, name: str = "tiny", window: int = 351, hop: int = 10,
                      classes: tuple[str, ...] = CLASSES, layouts: tuple[str, ...] = ("none", "below", "above"),
-                     seed: int = 0, position_skill: Skill | None = None) -> Path:
+                     seed: int = 0, position_skill: Skill | None = None, links: int = 1) -> Path:
     """Write NAME.onnx + NAME.json into `directory`; return the package path (without suffix).
-    `position_skill`: what the card claims about its position head (None: not measured)."""
+    `position_skill`: what the card claims about its position head (None: not measured);
+    `links` > 1: a joint model over that many links (input [batch, links, 52, window])."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -46,7 +47,7 @@ def build_tiny_model(directory: Path, name: str = "tiny", window: int = 351, hop
     inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), "ax"))
     graph = helper.make_graph(
         nodes, name,
-        [helper.make_tensor_value_info("csi", TensorProto.FLOAT, ["batch", 1, 52, window])],
+        [helper.make_tensor_value_info("csi", TensorProto.FLOAT, ["batch", links, 52, window])],
         [helper.make_tensor_value_info("class_logits", TensorProto.FLOAT, ["batch", c]),
          helper.make_tensor_value_info("position", TensorProto.FLOAT, ["batch", 3])],
         initializer=inits,
@@ -60,7 +61,7 @@ def build_tiny_model(directory: Path, name: str = "tiny", window: int = 351, hop
         name=name, onnx_file=onnx_path.name, onnx_sha256=sha256_file(onnx_path), window=window, hop=hop,
         heads=(activity_head(classes), position_head(baseline=(3.6, 2.0, 1.0), skill=position_skill)),
         feature=FeatureSpec(layouts=tuple(layouts)),
-        scaler=ScalerSpec(kind="maxmin", min=0.0, max=40.0), input_shape=(None, 1, 52, window),
+        scaler=ScalerSpec(kind="maxmin", min=0.0, max=40.0), input_shape=(None, links, 52, window), links=links,
         architecture="tiny-mean-linear", notes="benchmark/test model: knows nothing about activities",
     )
     card.save(directory / f"{name}.json")

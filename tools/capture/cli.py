@@ -85,6 +85,8 @@ def _register_record(sub) -> None:
     p.add_argument("--fsync-interval", type=float, help="seconds between fsyncs (default: [capture] fsync_interval_s)")
     p.add_argument("--max-packets", type=int, help="stop after this many packets")
     p.add_argument("--realtime", action="store_true", help="replay/sim at the recorded pace")
+    p.add_argument("--web", metavar="HOST:PORT", help="serve the live web view (heatmap, link, current label) there, "
+                   "e.g. 127.0.0.1:8080 ([web] enabled/host/port)")
     p.add_argument("--config", type=Path, help="configuration file (TOML)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config key")
     p.set_defaults(func=run_record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from csi_edge.config import load_config
+from csi_edge.config import load_config, parse_listen
 from csi_edge.errors import CsiEdgeError, UsageError
 from csi_edge.source import Source, SourceClosed, open_source, parse_spec
 from csi_edge.tools.capture.cli import parse_tags
@@ -48,6 +48,8 @@ def record(args) -> int:
     # Pace: a replay runs as fast as possible unless --realtime (labels run on the RX clock, so
     # both label the same); the simulator follows [sim] realtime (default 100 Hz) or --realtime.
     overrides["source.replay_realtime"] = bool(args.realtime)
+    if args.web:
+        overrides.update(parse_listen(args.web))
     if args.realtime:
         overrides["sim.realtime"] = True
     config = load_config(args.config, overrides=overrides, sets=args.set)
@@ -70,12 +72,6 @@ def record(args) -> int:
     if cls.kind == "sim":
         print("capture: warning: the source is the SIMULATOR: this session will hold simulated data, not measurements "
               "(its manifest says source sim)", file=sys.stderr, flush=True)  # fmt: skip
-    source = open_source(opts.source_spec, config)
-    try:
-        first = wait_for_first_bytes(source, opts.source_spec)
-    except BaseException:
-        source.close()
-        raise
 
     def make_labeller(log):
         lab = Labeller(log, classes, ProtocolState(segments) if segments else None)
@@ -83,13 +79,17 @@ def record(args) -> int:
             lab.request("label", label=args.label, by="option")
         return lab
 
+    web = _start_web(config) if config.web.enabled else None
     try:
-        recorder = Recorder(opts, source, make_labeller, first=first)
+        recorder = _open_recorder(opts, config, make_labeller)
     except BaseException:
-        source.close()
+        if web is not None:
+            web.stop()
         raise
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     ui = TerminalUI() if interactive else PlainUI()
+    if web is not None:
+        ui = web.around(ui, recorder)
     try:
         state = recorder.run(ui)
     finally:
@@ -99,3 +99,24 @@ def record(args) -> int:
           f"{sum(counts['decode_errors'].values())} decode errors, {counts['duration_s']:.1f} s "
           f"({state.stop_reason})", file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _open_recorder(opts: RecordOptions, config, make_labeller) -> Recorder:
+    """Open the source and wait for its first bytes: only then is the session created."""
+    source = open_source(opts.source_spec, config)
+    try:
+        first = wait_for_first_bytes(source, opts.source_spec)
+        return Recorder(opts, source, make_labeller, first=first)
+    except BaseException:
+        source.close()
+        raise
+
+
+def _start_web(config):
+    """The web view (csi_edge.tools.capture.web), listening before the session is created."""
+    from csi_edge.tools.capture.web import WebView
+
+    web = WebView(config)
+    web.start()
+    print(f"web view: {web.url}", file=sys.stderr)
+    return web

@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +145,7 @@ class Recorder:
         self._pending: list[bytes] = []  # stored in raw.bin, not decoded yet
         self._hello_keys: set[str] = {str(b) for b in self.manifest["boards"]}
         self.syncer = Syncer(self.dir / MANIFEST, (self.raw.fileno(), self.events.fileno()))
+        self.on_frames: Callable[[FrameBatch, float], None] | None = None  # every decoded batch (the web view)
 
     def _open_manifest(self) -> tuple[dict, dict]:
         """Create the manifest, or (--append) recover and extend the existing one."""
@@ -240,6 +242,8 @@ class Recorder:
             st.labeller.apply(decoded.frames, st.first_packet + st.counters.packets)
             st.counters.update(decoded.frames, now)
             self.source.pace(decoded.frames.meta)
+            if self.on_frames is not None:
+                self.on_frames(decoded.frames, now)
         if decoded.stats:  # the board's own counters (queue drops, send errors, ...)
             self.manifest["board_stats"] = decoded.stats[-1].to_dict()
         for hello in decoded.hellos:

@@ -2,10 +2,11 @@
 
 Stable API (other parts of csi-edge depend on it):
 
-`simulate(seconds, day=1, activity="mixed", seed=0, start_seq=0, **radio) -> SimRecording`
+`simulate(seconds, day=1, activity="mixed", seed=0, start_seq=0, chair=None, segment_s=(20, 60), **radio)`
     `seconds` of the 100 Hz link. `day` 1, 2 or 3 (reference / same room, other execution /
     furniture moved); `activity` one of "empty", "walking", "sitting", "lying" or "mixed"
-    (20-60 s segments cycling through all four). `radio` options (`RadioConfig`): channel (11),
+    (segments of `segment_s` seconds cycling through all four). `chair` 0 or 1: the person starts at that
+    chair of the day (sitting sits on it), None: anywhere. `radio` options (`RadioConfig`): channel (11),
     secondary ("below": HT40 as in the 3DO setup, or "none"), first_word_invalid (False),
     gain_lock (False), loss (True), rate_hz (100), tx_power_dbm, antenna_gain_dbi,
     noise_floor_dbm, evm_db. Same arguments -> byte-identical output.
@@ -17,7 +18,7 @@ Stable API (other parts of csi-edge depend on it):
     `.to_v1()` protocol v1 bytes, `.to_esp_csi(header_line)` espressif esp-csi text,
     `.to_frames()` a `FrameBatch`, `.truth_csv()` the `seq,activity,x,y,z` CSV.
 
-`stream(day, activity, seed, fmt="v1", realtime=True, seconds=None, start_seq=0, **radio)`
+`stream(day, activity, seed, fmt="v1", realtime=True, seconds=None, start_seq=0, segment_s=(20, 60), **radio)`
     Iterator of (bytes, truth rows) chunks of ~100 ms, endless unless `seconds` is given;
     v1 starts with a HELLO frame and sends a STATS frame every second; esp-csi starts with
     the column header line. Same packets as `simulate()` with the same arguments.

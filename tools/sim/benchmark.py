@@ -7,6 +7,8 @@ split), test on day 2 (same room, another execution) and day 3 (furniture moved)
 Each `BenchmarkSequence` carries a `csi_edge.frames.FrameBatch` (exactly what the decoder
 returns for the same packets sent as protocol v1), the activity code per packet (index into
 `ACTIVITIES`) and the ground-truth position per packet (metres, NaN when the room is empty).
+Sitting sequences take the two chairs of the day in turn (sequence i sits on chair i mod 2), as a
+recording protocol would; lying and walking start anywhere.
 Sequences are independent recordings (each starts at seq 0); the seed of a sequence depends
 on (seed, activity, index) and the day enters every random draw, so all are distinct.
 """
@@ -56,7 +58,8 @@ def benchmark_days(days: Sequence[int] = DAYS, activities: Sequence[str] = ACTIV
     out = []
     for day, activity, index in tqdm(jobs, desc="simulating benchmark", unit="seq", disable=not progress):
         s = sequence_seed(seed, activity, index)
-        rec = simulate(seconds, day=day, activity=activity, seed=s, **radio)
+        chair = index % 2 if activity == "sitting" else None  # sitting sequences take the chairs in turn
+        rec = simulate(seconds, day=day, activity=activity, seed=s, chair=chair, **radio)
         out.append(BenchmarkSequence(day, activity, index, s, rec.to_frames(), rec.labels.copy(),
                                      rec.positions.astype(np.float32), rec.truth))  # fmt: skip
     return out

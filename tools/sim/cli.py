@@ -9,6 +9,7 @@ from typing import BinaryIO, TextIO
 
 from csi_edge.errors import CsiEdgeError, UsageError
 from csi_edge.tools.sim.recording import ACTIVITIES, truth_csv
+from csi_edge.tools.sim.room import RX_POSITIONS
 from csi_edge.tools.sim.streaming import FORMATS, stream
 
 DESCRIPTION = """\
@@ -17,6 +18,8 @@ walls, a 4 m x 2.5 m monitored area, furniture, one person) and emit what the RX
 send over USB: protocol v1 frames (HELLO, CSI at 100 Hz, STATS every second) or espressif
 esp-csi CSI_DATA text. Ground truth (seq, activity, x, y, z per received packet; metres, room
 coordinates, nan when the room is empty) is written to PATH.truth.csv (or --truth).
+--link N places the receiver at position N (0: opposite the TX, 1 and 2: 1.8 m to either
+side): the links of one seed see the same person at the same sequence numbers.
 Same arguments -> byte-identical output."""
 
 EPILOG = """\
@@ -27,6 +30,7 @@ examples:
   csi-edge sim --pty --fast --seconds 30  # as fast as the reader reads, then exit
   csi-edge sim --seconds 10 --out rec.bin && csi-edge decode rec.bin
   csi-edge sim --seconds 10 --out - > rec.bin   # to stdout: no truth file unless --truth
+  for n in 0 1 2; do csi-edge sim --link $n --seed 5 --out room-link$n.bin; done  # one room, 3 receivers
 days: 1 reference, 2 same room / other execution, 3 furniture moved."""
 
 
@@ -41,10 +45,14 @@ def register(subparsers) -> None:
     parser.add_argument("--day", type=int, choices=(1, 2, 3), default=1, help="1 reference, 2 same room/other execution, 3 furniture moved (default 1)")
     parser.add_argument("--activity", choices=(*ACTIVITIES, "mixed"), default="mixed", help="what the person does (default mixed: 20-60 s segments of all four)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the execution (default 0)")
+    parser.add_argument("--segment-seconds", metavar="LO[,HI]", default="20,60",
+                        help="mixed: each activity segment lasts LO..HI seconds (default 20,60; one number: fixed length)")
     parser.add_argument("--format", dest="fmt", choices=FORMATS, default="v1", help="v1 binary frames or esp-csi text (default v1)")
     parser.add_argument("--truth", metavar="PATH", help="ground-truth CSV path (default PATH.truth.csv; none for stdout/--pty unless given)")
     parser.add_argument("--fast", action="store_true", help="--pty: stream as fast as the reader reads instead of 100 Hz real time")
     parser.add_argument("--start-seq", type=int, default=0, help="sequence number of the first packet (default 0)")
+    parser.add_argument("--link", type=int, default=0, metavar="N",
+                        help=f"receiver position 0..{len(RX_POSITIONS) - 1} around the monitored area (default 0; same seed, same person)")
     radio = parser.add_argument_group("radio")
     radio.add_argument("--channel", type=int, default=11, help="primary channel 1..14 (default 11)")
     radio.add_argument("--secondary", choices=("below", "none"), default="below", help="secondary channel: below = HT40 (3DO setup, default), none = HT20")
@@ -63,14 +71,29 @@ def _check(args) -> None:
         raise UsageError(f"--channel must be 1..14 (got {args.channel})")
     if not 0 <= args.start_seq < 2**31:
         raise UsageError(f"--start-seq must be 0..2147483647 (got {args.start_seq})")
+    if not 0 <= args.link < len(RX_POSITIONS):
+        raise UsageError(f"--link must be 0..{len(RX_POSITIONS) - 1} (got {args.link})")
     if args.fast and not args.pty:
         raise UsageError("--fast applies to --pty (files are always written as fast as possible)")
+    args.segment_s = segment_range(args.segment_seconds)
+
+
+def segment_range(text: str) -> tuple[float, float]:
+    """'30' -> (30, 30); '20,60' -> (20, 60); UsageError otherwise."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or not 1 <= values[0] <= values[-1]:
+        raise UsageError(f"--segment-seconds must be LO or LO,HI seconds with 1 <= LO <= HI (got {text!r})")
+    return values[0], values[-1]
 
 
 def _stream(args, realtime: bool, seconds: float | None):
     return stream(day=args.day, activity=args.activity, seed=args.seed, fmt=args.fmt, realtime=realtime,
-                  seconds=seconds, start_seq=args.start_seq, channel=args.channel, secondary=args.secondary,
-                  first_word_invalid=args.first_word_invalid, gain_lock=args.gain_lock, loss=not args.no_loss)  # fmt: skip
+                  seconds=seconds, start_seq=args.start_seq, segment_s=args.segment_s, link=args.link, channel=args.channel,
+                  secondary=args.secondary, first_word_invalid=args.first_word_invalid, gain_lock=args.gain_lock,
+                  loss=not args.no_loss)  # fmt: skip
 
 
 def _open(path: str, mode: str):
@@ -108,7 +131,7 @@ def write_file(args) -> int:
         if truth is not None:
             truth.close()
     where = "stdout" if to_stdout else args.out
-    print(f"csi-edge sim: {packets} packets ({seconds:g} s, day {args.day}, {args.activity}, {args.fmt}) -> {where}"
+    print(f"csi-edge sim: {packets} packets ({seconds:g} s, day {args.day}, {args.activity}, {args.fmt}, link {args.link}) -> {where}"
           + (f", truth -> {truth_path}" if truth_path else ""), file=sys.stderr)  # fmt: skip
     return 0
 

@@ -16,12 +16,13 @@ Activities:
 - sitting: on one of the two chairs (the one the person is at, if any), breathing (5 mm at ~0.25 Hz), slow head turns and small
   arm/leg gestures (low-pass filtered noise);
 - lying: on the floor at a random place and orientation, struggling (limbs flailing, 0.1-0.3 m
-  at ~1-2 Hz, in bouts) and sliding slowly (~0.05-0.15 m/s);
+  at ~1-2 Hz, in bouts) and shifting slowly around that place (0.05-0.15 m std, below 0.05 Hz);
 - empty: no person (`parts` is None, truth NaN).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,16 +53,32 @@ class Motion:
 
 
 def smooth_noise(rng: np.random.Generator, n: int, cutoff_hz: float, std: float, dims: int = 1) -> np.ndarray:
-    """Low-pass filtered Gaussian noise (n, dims) with standard deviation ~`std`, at 100 Hz."""
-    from scipy.signal import butter, sosfiltfilt  # lazy: scipy.signal takes ~1 s to import
+    """Low-pass filtered Gaussian noise (n, dims) with standard deviation `std`, at 100 Hz.
 
+    The noise is generated with two cutoff periods of margin on each side and scaled by the
+    filter's own noise gain (not by the sample's std), so a short segment of a slow process
+    is a slow wander of the right size, not a ramp blown up to `std`.
+    """
     if n < 16:
         return np.zeros((n, dims))
-    white = rng.normal(size=(n + 64, dims))
+    from scipy.signal import sosfiltfilt  # lazy: scipy.signal takes ~1 s to import
+
+    sos, gain, pad = _lowpass(float(cutoff_hz))
+    white = rng.normal(size=(n + 2 * pad, dims))
+    return sosfiltfilt(sos, white, axis=0)[pad : pad + n] / gain * std
+
+
+@functools.lru_cache(maxsize=64)
+def _lowpass(cutoff_hz: float) -> tuple[np.ndarray, float, int]:
+    """(sos, output std for unit white input, margin in samples) of the zero-phase low-pass."""
+    from scipy.signal import butter, sosfiltfilt
+
     sos = butter(2, min(cutoff_hz / (FS_MOTION / 2), 0.99), output="sos")
-    out = sosfiltfilt(sos, white, axis=0)[32 : 32 + n]
-    scale = out.std(axis=0, keepdims=True)
-    return out / np.where(scale > 0, scale, 1.0) * std
+    pad = max(32, int(np.ceil(2 * FS_MOTION / cutoff_hz)))
+    impulse = np.zeros(8 * pad + 1)
+    impulse[4 * pad] = 1.0
+    response = sosfiltfilt(sos, impulse)
+    return sos, float(np.sqrt(np.sum(response**2))), pad
 
 
 def _clip_area(xy: np.ndarray, margin: float = 0.2) -> np.ndarray:
@@ -150,8 +167,8 @@ def lying(t: np.ndarray, rng: np.random.Generator, person: Person, start: np.nda
     axis_angle = rng.uniform(0, 2 * np.pi) + np.cumsum(smooth_noise(rng, n, 0.1, 0.002, 1)[:, 0])
     along = np.column_stack([np.cos(axis_angle), np.sin(axis_angle)])
     across = np.column_stack([-along[:, 1], along[:, 0]])
-    drift_v = smooth_noise(rng, n, 0.05, rng.uniform(0.05, 0.15), 2)
-    xy = _clip_area(spot + np.cumsum(drift_v, axis=0) / FS_MOTION, margin=0.5)
+    shift = smooth_noise(rng, n, 0.05, rng.uniform(0.05, 0.15), 2)  # slow shifts of ~0.1 m, bounded
+    xy = _clip_area(spot + shift, margin=0.5)
     bouts = np.clip(smooth_noise(rng, n, 0.15, 1.0, 1)[:, 0] + 0.6, 0.1, 1.5)[:, None]
     limbs = smooth_noise(rng, n, rng.uniform(1.0, 2.0), 0.18, 12).reshape(n, 4, 3) * bouts[:, :, None]
     h = person.height / 1.75

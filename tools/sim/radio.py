@@ -81,8 +81,13 @@ class RadioState:
     boot_offset_s: float = 3.0
 
 
-def packet_timing(n: int, rng: np.random.Generator, cfg: RadioConfig, state: RadioState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """TX times (s), RX times (s, RX clock) and the lost mask for the next n packets."""
+def packet_timing(n: int, rng: np.random.Generator, cfg: RadioConfig, state: RadioState,
+                  rx_rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """TX times (s), RX times (s, RX clock) and the lost mask for the next n packets.
+
+    The send times and channel access are the TX's (`rng`); which packets this receiver loses
+    is drawn from `rx_rng` (default `rng`), so several receivers of one TX share the timing.
+    """
     k = state.next_packet + np.arange(n)
     tx = k / cfg.rate_hz * (1 + 8e-6) + rng.normal(0, 0.4e-3, n)
     delay = rng.exponential(1.6e-3, n) + (rng.random(n) < 0.03) * rng.uniform(2e-3, 8e-3, n)
@@ -91,6 +96,7 @@ def packet_timing(n: int, rng: np.random.Generator, cfg: RadioConfig, state: Rad
     arrival = np.maximum(tx + delay, state.last_arrival_s + gap * (1 + np.arange(n)))
     steps = gap * np.arange(n)
     arrival = np.maximum.accumulate(arrival - steps) + steps
+    rng = rx_rng if rx_rng is not None else rng
     lost = rng.random(n) < 0.004
     starts = np.flatnonzero(rng.random(n) < 0.0015)
     for s, length in zip(starts, rng.geometric(0.3, len(starts)), strict=True):

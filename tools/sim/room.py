@@ -15,6 +15,14 @@ TX and RX are 7.2 m apart, both 1.0 m above the floor, each behind one plasterbo
 with directional antennas facing each other along +y / -y. The ground truth (x, y, z) of the
 person is given in these coordinates.
 
+Several receivers (links, `RX_POSITIONS`, `with_receiver`): one TX broadcasts and every
+receiver captures the same packets (same sequence numbers), so the links of one room see one
+person at one time. Link 0 is the reference receiver above; links 1 and 2 sit in the RX room
+too, 1.8 m to either side (x 0.2 and 3.8), so their rays cross the monitored area at +-14
+degrees and shadow other parts of it. Both antennas of a link are aimed along that link (the
+TX antenna really points at link 0: at 14 degrees off its axis the ~70 degree beam loses
+0.4 dB, which the simulator neglects).
+
 Day 1 is the reference furniture layout; day 2 is the same room with small disturbances (items
 nudged by millimetres, chairs put back ~5 cm differently); day 3 has the furniture moved
 (the paper's "furniture moved" day). The layout depends only on (day, room_seed), never on the
@@ -34,6 +42,8 @@ ROOM_Y = (-1.1, 3.6)  # the two plasterboard walls
 CEILING_Z = 2.6
 TX_POS = np.array([2.0, -2.35, 1.0])
 RX_POS = np.array([2.0, 4.85, 1.0])
+# Receiver positions of the links of one room (link N = RX_POSITIONS[N]); link 0 is RX_POS.
+RX_POSITIONS = (RX_POS, np.array([0.2, 4.85, 1.0]), np.array([3.8, 4.85, 1.0]))
 WALL_LOSS_DB = 4.0  # one plasterboard wall (two 12.5 mm boards + studs) at normal incidence
 SPEED_OF_LIGHT = 299_792_458.0
 
@@ -110,6 +120,13 @@ def room_for_day(day: int, room_seed: int = 0) -> Room:
     scatterers = np.vstack([pos, small, chair_pts])
     all_rcs = np.concatenate([rcs, small_rcs, np.full(2, 0.3)])
     return Room(day=day, scatterers=scatterers, rcs=all_rcs, chairs=chairs)
+
+
+def with_receiver(room: Room, link: int) -> Room:
+    """The same room seen by receiver `link` (an index into RX_POSITIONS)."""
+    if not 0 <= link < len(RX_POSITIONS):
+        raise ValueError(f"link must be 0..{len(RX_POSITIONS) - 1} (got {link})")
+    return room if link == 0 else replace(room, rx=RX_POSITIONS[link].copy())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import numpy as np
 from csi_edge import protocol as p
 from csi_edge.tools.sim.radio import SECONDARY_CODES, RadioConfig
 from csi_edge.tools.sim.recording import RX_MAC, TX_MAC, SimRecording
-from csi_edge.tools.sim.simulator import SimConfig, Simulator
+from csi_edge.tools.sim.simulator import MIXED_SEGMENT_S, SimConfig, Simulator
 
 FORMATS = ("v1", "esp-csi")
 CHUNK_PACKETS = 10
@@ -29,9 +29,14 @@ FIRMWARE_VERSION = (0, 1, 0)
 QUEUE_CAPACITY = 64
 
 
-def hello_frame(cfg: RadioConfig, fmt: str) -> bytes:
+def rx_mac(link: int) -> str:
+    """The MAC of receiver `link` (link 0: RX_MAC)."""
+    return RX_MAC if link == 0 else f"{RX_MAC[:-2]}{link + 1:02x}"
+
+
+def hello_frame(cfg: RadioConfig, fmt: str, link: int = 0) -> bytes:
     hello = p.Hello(
-        *FIRMWARE_VERSION, role=1, mac=RX_MAC, peer_mac=TX_MAC, channel=cfg.channel,
+        *FIRMWARE_VERSION, role=1, mac=rx_mac(link), peer_mac=TX_MAC, channel=cfg.channel,
         secondary_channel=SECONDARY_CODES[cfg.secondary], bandwidth=0 if cfg.secondary == "none" else 1,
         phy_rate=0, send_rate_hz=int(cfg.rate_hz), transport=0, output_format=FORMATS.index(fmt),
         uart_baud=921600, gain_lock=int(cfg.gain_lock), ltf_mask=1, gain_lock_packets=100, build="csi-edge-sim",
@@ -119,19 +124,22 @@ def _chunks(sim: Simulator, realtime: bool) -> Iterator[tuple[SimRecording, int,
 
 
 def stream(day: int = 1, activity: str = "mixed", seed: int = 0, fmt: str = "v1", realtime: bool = True,
-           seconds: float | None = None, start_seq: int = 0, **radio) -> Iterator[tuple[bytes, np.ndarray]]:  # fmt: skip
+           seconds: float | None = None, start_seq: int = 0, segment_s: tuple[float, float] = MIXED_SEGMENT_S,
+           link: int = 0, **radio) -> Iterator[tuple[bytes, np.ndarray]]:  # fmt: skip
     """Endless (or `seconds` long) stream of (bytes, truth rows) chunks of ~100 ms.
 
     `realtime=True` paces the chunks by the wall clock (100 Hz); `False` yields as fast as the
-    consumer takes them. `radio` takes `RadioConfig` fields (channel, secondary, ...).
+    consumer takes them. `link` is the receiver position (`room.RX_POSITIONS`). `radio` takes
+    `RadioConfig` fields (channel, secondary, ...).
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
-    cfg = SimConfig(day=day, activity=activity, seed=seed, start_seq=start_seq, radio=RadioConfig(**radio))
+    cfg = SimConfig(day=day, activity=activity, seed=seed, start_seq=start_seq, segment_s=tuple(segment_s), radio=RadioConfig(**radio),
+                    link=link)  # fmt: skip
     limit = None if seconds is None else int(round(seconds * cfg.radio.rate_hz))
     sim = Simulator(cfg, limit_packets=limit)
     counters = _Counters()
-    prefix = hello_frame(cfg.radio, fmt) if fmt == "v1" else b""
+    prefix = hello_frame(cfg.radio, fmt, link) if fmt == "v1" else b""
     header_line = fmt == "esp-csi"
     t0 = time.monotonic()
     for rec, total, second in _chunks(sim, realtime):

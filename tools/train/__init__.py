@@ -4,3 +4,5 @@ Data flows one way: specs (dataset SPEC -> recordings) -> datasets (lazy windows
 PCA/ICA fitted on training data) -> loop (augment, train) -> export (ONNX + card) -> evaluate.
 See docs/training.md.
 """
+
+ARCHS = ("compact", "compact-wide", "efficientnetv2s")  # networks of nets.build_net (here: no torch import)

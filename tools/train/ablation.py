@@ -86,7 +86,8 @@ def run_ablation(args, base_opts: Options, base_cfg) -> int:
             data, opts = apply_umap(data, opts, base_cfg.seed), dataclasses.replace(opts, scaler="none", reduce="none")
         for k in range(args.seeds):
             cfg = dataclasses.replace(base_cfg, seed=base_cfg.seed + k, augment=augment, progress=False, log_epochs=False)
-            _, _, result, parts = run_once(data, opts, cfg, out / f".ckpt_{abs(hash(name)) % 10**8}.pt", None, name)
+            run = run_once(data, opts, cfg, out / f".ckpt_{abs(hash(name)) % 10**8}.pt", None, name)
+            result, parts = run.result, run.parts
             runs.append(parts)
             if k == 0:
                 histories[f"{table}:{name}"] = result.history

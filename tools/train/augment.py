@@ -7,7 +7,9 @@ Each augmentation is applied to a window with its own probability `p`:
 - `flip`:   time inversion, ONLY for windows whose class is declared time-symmetric
             (`symmetric` class indices): sitting down flipped is standing up;
 - `drop-sub`: each subcarrier (row) replaced by the window mean with probability m;
-- `drop-pkt`: each packet (column) replaced by the per-subcarrier window mean with probability m.
+- `drop-pkt`: each packet (column) replaced by the per-subcarrier window mean with probability m;
+- `shuffle-sub`: the subcarrier rows in a random order (m unused): which subcarriers a motion
+            shows on depends on the room's multipath, which changes when furniture moves.
 Augmentations combine in the order above. Spec string: `name[:p[:m]]` joined by `,`,
 e.g. `rotate`, `rotate:0.5:0.125,scale:0.5:0.1`.
 """
@@ -20,7 +22,8 @@ import numpy as np
 
 from csi_edge.errors import UsageError
 
-DEFAULTS = {"scale": (0.5, 0.1), "rotate": (0.5, 0.125), "flip": (0.5, 0.0), "drop-sub": (0.5, 0.05), "drop-pkt": (0.5, 0.05)}
+DEFAULTS = {"scale": (0.5, 0.1), "rotate": (0.5, 0.125), "flip": (0.5, 0.0), "drop-sub": (0.5, 0.05), "drop-pkt": (0.5, 0.05),
+            "shuffle-sub": (0.5, 0.0)}
 ORDER = tuple(DEFAULTS)
 
 
@@ -81,4 +84,7 @@ def augment(x: np.ndarray, y: np.ndarray, augs: tuple[Aug, ...], rng: np.random.
             fill = x.mean(axis=3)  # (B, 1, S): per-subcarrier window mean
             rows, cols = np.nonzero(mask)
             x[rows, 0, :, cols] = fill[rows, 0, :]
+        elif aug.name == "shuffle-sub":
+            for i in np.nonzero(hit)[0]:
+                x[i, 0] = x[i, 0, rng.permutation(s)]
     return x

@@ -30,6 +30,7 @@ class Recording:
     source: str  # file or description, for messages and the card's data summary
     positions: np.ndarray | None = None  # (N, 3) float32 metres, NaN unknown
     layouts: tuple[str, ...] = ()  # secondary-channel layouts seen in the frames
+    bandwidth: int | None = None  # MHz of most frames (20 or 40); None unknown
 
     def __len__(self) -> int:
         return len(self.features)

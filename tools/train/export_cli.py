@@ -32,12 +32,13 @@ def run(args) -> int:
     from csi_edge.errors import CsiEdgeError, DataError
     from csi_edge.tools.train.checkpoint import load_model
     from csi_edge.tools.train.export import parity, write_model
+    from csi_edge.tools.train.skill import declare_position
 
     pt = Path(args.checkpoint)
     if not pt.exists():
         raise DataError(f"{pt}: checkpoint not found")
-    model, pipeline, state = load_model(pt, which="last" if args.last else "best")
-    card = dataclasses.replace(pipeline.card, architecture=state["config"]["arch"])
+    model, pipeline, meta = load_model(pt, which="last" if args.last else "best")
+    card = dataclasses.replace(pipeline.card, architecture=meta["config"]["arch"])
     old = pt.with_suffix(".json")
     if old.exists():
         try:
@@ -45,6 +46,8 @@ def run(args) -> int:
             card = dataclasses.replace(card, training=prev.get("training", {}), metrics=prev.get("metrics", {}), notes=prev.get("notes", ""))
         except json.JSONDecodeError:
             pass
+    if "position_baseline_xyz" in meta:  # measured on validation after training: the checkpoint's own
+        card = declare_position(card, meta.get("position_skill"), meta["position_baseline_xyz"])
     out = Path(args.out)
     base = out.with_suffix("") if out.suffix in (".onnx", ".json") else out
     card = write_model(model, card, base)

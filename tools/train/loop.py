@@ -25,6 +25,7 @@ from csi_edge.errors import DataError
 from csi_edge.model.card import ModelCard
 from csi_edge.model.preprocess import prepare
 from csi_edge.tools.train.augment import Aug, augment
+from csi_edge.tools.train.checkpoint import read_checkpoint, save_checkpoint
 from csi_edge.tools.train.datasets import WindowSet
 from csi_edge.tools.train.nets import JointModel, Reducer, build_net
 
@@ -38,7 +39,7 @@ class TrainConfig:
     weight_decay: float = 1e-2
     alpha: float = 0.4
     seed: int = 0
-    threads: int = 2
+    threads: int = 1
     epoch_windows: int = 0  # windows drawn per epoch; 0 = as many as the training set has
     balanced: bool = True
     augment: tuple[Aug, ...] = ()
@@ -70,8 +71,9 @@ class TrainResult:
     model: JointModel
     history: list[dict] = field(default_factory=list)
     best_epoch: int = -1
-    seconds: float = 0.0
-    windows_per_s: float = 0.0
+    seconds: float = 0.0  # wall time of the epochs, validation and checkpoints included
+    windows_per_s: float = 0.0  # training windows per second of training steps (data path + network)
+    data_seconds: float = 0.0  # of the steps: gathering, preparing and augmenting windows
 
 
 def setup_torch(seed: int, threads: int) -> None:
@@ -142,22 +144,26 @@ def train(cfg: TrainConfig, pipeline: Pipeline, train_ws: WindowSet, val_ws: Win
     symmetric = frozenset(i for i, c in enumerate(train_ws.classes) if c in cfg.symmetric)
     per_epoch = cfg.epoch_windows or len(train_ws)
     steps = -(-per_epoch // cfg.batch)
-    t0, seen = time.perf_counter(), 0
+    t0, seen, step_seconds = time.perf_counter(), 0, 0.0
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         order = sample_epoch(train_ws, per_epoch, cfg.balanced, rng)
         bar = tqdm(total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="win", disable=not cfg.progress, leave=False)
         total = 0.0
         for step in range(steps):
+            t_step = time.perf_counter()
             idx = order[step * cfg.batch : (step + 1) * cfg.batch]
             x = augment(pipeline.inputs(train_ws, idx), train_ws.y[idx], cfg.augment, rng, symmetric)
             y = torch.from_numpy(train_ws.y[idx])
             pos_true = torch.from_numpy(train_ws.positions(idx))
+            t_data = time.perf_counter()
+            result.data_seconds += t_data - t_step
             logits, pos_pred = model(torch.from_numpy(x))
             loss = joint_loss(logits, pos_pred, y, pos_true, cfg.alpha)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            step_seconds += time.perf_counter() - t_step
             total += loss.item() * len(idx)
             seen += len(idx)
             bar.update(len(idx))
@@ -174,7 +180,7 @@ def train(cfg: TrainConfig, pipeline: Pipeline, train_ws: WindowSet, val_ws: Win
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         _save_checkpoint(ckpt, model, opt, sched, rng, epoch, best_val, best_state, result, cfg, pipeline)
     result.seconds = time.perf_counter() - t0
-    result.windows_per_s = seen / result.seconds if result.seconds > 0 else 0.0
+    result.windows_per_s = seen / step_seconds if step_seconds > 0 else 0.0
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
@@ -182,43 +188,40 @@ def train(cfg: TrainConfig, pipeline: Pipeline, train_ws: WindowSet, val_ws: Win
 
 
 def _restore(path: Path, model, opt, sched, rng, result: TrainResult, epochs: int):
-    """Load a NAME.pt written by `_save_checkpoint`; returns (best_val, best_state, next epoch)."""
-    try:
-        state = torch.load(path, weights_only=False)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise DataError(f"{path}: cannot resume from it ({exc})") from None
+    """Continue from a NAME.pt written by `_save_checkpoint`; returns (best_val, best_state, next epoch)."""
+    state, meta = read_checkpoint(path)
     try:
         model.load_state_dict(state["last"])
-    except RuntimeError:
+        opt.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError):
         raise DataError(f"{path}: checkpoint of another architecture or class set; cannot resume") from None
-    opt.load_state_dict(state["optimizer"])
     sched.load_state_dict(state["scheduler"])
     sched.T_max = max(epochs, 1)  # --epochs may have been raised for the resumed run
-    rng.bit_generator.state = state["numpy_rng"]
+    rng.bit_generator.state = meta["numpy_rng"]
     torch.set_rng_state(state["torch_rng"])
-    result.history, result.best_epoch = state["history"], state["best_epoch"]
-    return state["best_val"], state["best"], state["epoch"] + 1
+    result.history, result.best_epoch = meta["history"], meta["best_epoch"]
+    return meta["best_val"], state["best"], meta["epoch"] + 1
 
 
 def _save_checkpoint(path: Path, model, opt, sched, rng, epoch, best_val, best_state, result, cfg, pipeline) -> None:
-    state = {
+    tensors = {
         "last": model.state_dict(),
         "best": best_state,
         "optimizer": opt.state_dict(),
         "scheduler": sched.state_dict(),
-        "numpy_rng": rng.bit_generator.state,
         "torch_rng": torch.get_rng_state(),
+        "reducer": pipeline.reducer,
+    }
+    meta = {
         "epoch": epoch,
         "best_val": best_val,
         "best_epoch": result.best_epoch,
         "history": result.history,
+        "numpy_rng": rng.bit_generator.state,
         "config": cfg.as_dict(),
         "card": dataclasses.asdict(pipeline.card),
-        "reducer": pipeline.reducer,
     }
-    tmp = Path(str(path) + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    save_checkpoint(path, tensors, meta)
 
 
 def adapt_batchnorm(model: nn.Module, pipeline: Pipeline, ws: WindowSet, batch: int = 64) -> nn.Module:

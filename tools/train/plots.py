@@ -115,3 +115,25 @@ def bars_png(rows: list[dict], metric: str, path: Path, title: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def agreement_grid_png(rows: list[dict], path, title: str = "") -> None:
+    """Live agreement (offline) per day over smoothing x hysteresis: one line per hysteresis."""
+    plt = _plt()
+    days = [k for k in rows[0] if k not in ("smoothing", "hysteresis")]
+    fig, axes = plt.subplots(1, len(days), figsize=(3.2 * len(days), 3.2), sharey=True, squeeze=False)
+    for ax, day in zip(axes[0], days, strict=True):
+        for h in sorted({r["hysteresis"] for r in rows}):
+            sel = sorted((r for r in rows if r["hysteresis"] == h), key=lambda r: r["smoothing"])
+            ax.plot([r["smoothing"] for r in sel], [100 * r[day] for r in sel], marker="o", label=f"hysteresis {h}")
+        ax.set_xscale("log")
+        ax.set_xlabel("smoothing (EMA weight of the newest)")
+        ax.set_title(day)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("agreement with the truth (%)")
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

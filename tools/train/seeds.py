@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-KEYS = ("accuracy", "f1_macro", "precision", "recall", "rmse_m")
+KEYS = ("accuracy", "f1_macro", "precision", "recall", "rmse_m", "baseline_rmse_m")
 
 
 def summarise(runs: list[dict]) -> dict:

@@ -4,7 +4,7 @@
 |---|---|---|---|
 | `session:DIR` | a capture session directory | `part=NAME` | `part` or the session's day tag or dir name |
 | `3do:DIR` | 3DO root with `d1..d3/<seq>/csiposreg.csv` | `days=1,2`, `seq=w1,s2`, `split=train,val,test` (the paper's day-1 split) | `d1`, `d2`, `d3` |
-| `sim:OPTS` | the simulator's 3-day benchmark (`benchmark_days`: days x 4 activities x sequences) | `days=1,2,3`, `seconds=60` (per sequence), `sequences=3`, `seed=0` | `d1`, `d2`, `d3` |
+| `sim:OPTS` | the simulator's 3-day benchmark (`benchmark_days`: days x 4 activities x sequences), plus `mixed` runs per day of 4 x `seconds` with transitions | `days=1,2,3`, `seconds=60` (per sequence), `sequences=3`, `mixed=0`, `seed=0`, `link=0` (receiver position) | `d1`, `d2`, `d3` |
 | `amplitudes:FILE.npz` | arrays: `amplitude` (N, S) float, `label` (N,) str; optional `timestamp_s` (a gap > 1 s or a step back starts a new recording), `x`, `y`, `z`, `group` | `part=NAME` | `part` or the file stem |
 | `csi:GLOB` | ESP32 log files (esp-csi, ESP32-CSI-Tool CSV, binary v1), label from the file name with `--label-regex` | `part=REGEX` (first group of the file name is the part) | `part` group or `all` |
 
@@ -71,7 +71,10 @@ def frames_recording(frames: FrameBatch, labels, part: str, source: str, feature
     labels = np.broadcast_to(np.asarray(labels, dtype=object), (len(frames),))[valid]
     pos = None if positions is None else np.asarray(positions, dtype=np.float32)[valid]
     layouts = tuple(sorted({layout_name(s) for s in np.unique(frames.meta["secondary_channel"][valid])}))
-    return Recording(values[valid], np.asarray(labels, dtype=str), part, source, pos, layouts)
+    codes = frames.meta["bandwidth"][valid]
+    codes = codes[(codes == 0) | (codes == 1)]
+    bandwidth = (20, 40)[int(np.bincount(codes.astype(np.int64)).argmax())] if len(codes) else None
+    return Recording(values[valid], np.asarray(labels, dtype=str), part, source, pos, layouts, bandwidth)
 
 
 def load_spec(spec: str, feature: str = "amplitude", label_regex: str | None = None) -> list[Recording]:
@@ -238,16 +241,18 @@ def _in_split(day: int, seq: str, splits: set[str]) -> bool:
 
 
 def _sim(spec, target, options, feature, label_regex) -> list[Recording]:
-    _check_keys(spec, options, {"days", "seconds", "seed", "sequences"})
+    _check_keys(spec, options, {"days", "seconds", "seed", "sequences", "mixed", "link"})
     days = _int_list(spec, "days", options.get("days", "1,2,3"))
     try:
         seconds = float(options.get("seconds", "60"))
         seed = int(options.get("seed", "0"))
         sequences = int(options.get("sequences", "3"))
+        mixed = int(options.get("mixed", "0"))
+        link = int(options.get("link", "0"))
     except ValueError:
-        raise UsageError(f"dataset SPEC {spec!r}: seconds must be a number, seed and sequences integers") from None
+        raise UsageError(f"dataset SPEC {spec!r}: seconds must be a number, seed, sequences, mixed and link integers") from None
     out = []
-    for day, name, rec in _sim_recordings(spec, days, seconds, seed, sequences):
+    for day, name, rec in [*_sim_recordings(spec, days, seconds, seed, sequences, link), *_sim_mixed(days, seconds, seed, mixed, link)]:
         labels = np.asarray(rec.labels)
         if labels.dtype.kind in "iu":  # activity codes -> names
             from csi_edge.tools.sim.recording import ACTIVITIES
@@ -258,7 +263,17 @@ def _sim(spec, target, options, feature, label_regex) -> list[Recording]:
     return out
 
 
-def _sim_recordings(spec: str, days: list[int], seconds: float, seed: int, sequences: int):
+def _sim_mixed(days: list[int], seconds: float, seed: int, count: int, link: int = 0):
+    """(day, name, SimRecording): `count` mixed runs per day of 4 x `seconds` (all four
+    activities with transitions between them, as the daemon sees them live)."""
+    from csi_edge.tools.sim.simulator import simulate
+
+    for day in days:
+        for k in range(count):
+            yield day, f"mixed{k}", simulate(4 * seconds, day=day, activity="mixed", seed=seed * 10_000 + 9_000 + k, link=link)
+
+
+def _sim_recordings(spec: str, days: list[int], seconds: float, seed: int, sequences: int, link: int = 0):
     """(day, sequence name, SimRecording): the simulator's benchmark, or one mixed run per day."""
     try:
         from csi_edge.tools import sim
@@ -267,11 +282,16 @@ def _sim_recordings(spec: str, days: list[int], seconds: float, seed: int, seque
     bad = [d for d in days if d not in (1, 2, 3)]
     if bad:
         raise UsageError(f"dataset SPEC {spec!r}: days must be among 1, 2, 3 (got {bad[0]})")
+    from csi_edge.tools.sim.room import RX_POSITIONS
+
+    if not 0 <= link < len(RX_POSITIONS):
+        raise UsageError(f"dataset SPEC {spec!r}: link must be 0..{len(RX_POSITIONS) - 1} (got {link})")
     if hasattr(sim, "benchmark_days"):
-        for item in sim.benchmark_days(days=days, seconds=seconds, seed=seed, sequences=sequences, progress=False):
+        extra = {"link": link} if link else {}  # a receiver position (simulate's `link`)
+        for item in sim.benchmark_days(days=days, seconds=seconds, seed=seed, sequences=sequences, progress=False, **extra):
             yield item.day, f"{item.activity}{item.index}", item
         return
     from csi_edge.tools.sim.simulator import simulate
 
     for day in days:
-        yield day, "mixed", simulate(seconds * 4 * sequences, day=day, activity="mixed", seed=seed)
+        yield day, "mixed", simulate(seconds * 4 * sequences, day=day, activity="mixed", seed=seed, link=link)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
+from collections import Counter
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csi_edge import protocol as p
 from csi_edge.decoder import StreamDecoder, decode_bytes
+from csi_edge.decoder.reasons import BINARY_REASONS
 from csi_edge.frames import FrameBatch
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -160,20 +165,71 @@ other_frame = st.sampled_from([
 ])  # fmt: skip
 
 
+def reference_reader(stream: bytes) -> tuple[list[tuple[int, bytes]], Counter]:
+    """The binary reader as docs/wire-protocol.md states it, one byte at a time (no bulk tricks)
+    -> (type and payload of every good frame, binary failure counts)."""
+    pos, n, good, errors = 0, len(stream), [], Counter()
+    while pos < n:
+        if stream[pos : pos + 2] != p.SYNC:
+            pos += 1
+            continue
+        reason, end = None, n
+        if pos + p.HEADER_SIZE > n:
+            reason = "truncated"
+        else:
+            version, ftype, length = struct.unpack_from("<BBH", stream, pos + 2)
+            end = pos + p.OVERHEAD + length
+            if version != p.VERSION:
+                reason = "version"
+            elif length > p.MAX_PAYLOAD:
+                reason = "length"
+            elif end > n:
+                reason = "truncated"
+            elif zlib.crc32(stream[pos + 2 : end - 4]) != struct.unpack_from("<I", stream, end - 4)[0]:
+                reason = "crc"
+        if reason:
+            errors[reason] += 1
+            pos += 1
+            continue
+        payload = stream[pos + p.HEADER_SIZE : end - 4]
+        if ftype not in p.MIN_PAYLOAD:
+            errors["type"] += 1
+        elif len(payload) < p.MIN_PAYLOAD[ftype] or (
+            ftype == p.TYPE_CSI and int.from_bytes(payload[32:34], "little") > min(len(payload) - 34, 612)
+        ):
+            errors["payload"] += 1
+        else:
+            good.append((ftype, payload))
+        pos = end
+    return good, errors
+
+
 @SETTINGS
-@given(st.lists(st.one_of(csi_frame, damaged_frame, other_frame, garbage), max_size=12))
-def test_bulk_binary_path_equals_the_frame_by_frame_loop(pieces):
+@given(st.lists(st.one_of(csi_frame, damaged_frame, other_frame, garbage), max_size=12), st.lists(st.integers(0, 8000), max_size=8))
+def test_binary_reader_equals_the_byte_by_byte_reference(pieces, cuts):
+    """Both ways of reading the envelopes (numpy for large buffers, plain Python for small ones)."""
     from csi_edge.decoder import binary
 
     stream = b"".join(pieces)
-    results = []
-    saved = binary._FAST_MIN_BYTES
+    good, errors = reference_reader(stream)
+    csi = [payload for ftype, payload in good if ftype == p.TYPE_CSI]
+    expected = [p.frame(p.TYPE_CSI, c[: 34 + int.from_bytes(c[32:34], "little")]) for c in csi]
+    logs = [(payload[0], payload[1:].decode("utf-8", "replace")) for ftype, payload in good if ftype == p.TYPE_LOG]
+    saved = binary.SMALL_BYTES
     try:
-        for threshold in (0, 1 << 30):  # always bulk first, never bulk
-            binary._FAST_MIN_BYTES = threshold
-            decoded, decoder = decode_bytes(stream)
-            results.append((decoded.frames, dict(decoder.errors), len(decoded.logs), len(decoded.stats)))
+        for threshold in (0, 1 << 30, saved):  # always numpy, never numpy, as shipped
+            binary.SMALL_BYTES = threshold
+            frames, decoder = run_chunked(stream, cuts)
+            assert [meta_to_frames(row) for row in trimmed(frames)] == expected
+            binary_errors = {k: v for k, v in decoder.errors.items() if k in BINARY_REASONS}
+            assert binary_errors == {k: v for k, v in errors.items() if v}
+            decoded, _ = decode_bytes(stream)
+            assert [(r.level, r.text) for r in decoded.logs] == logs
     finally:
-        binary._FAST_MIN_BYTES = saved
-    (a, errors_a, logs_a, stats_a), (b, errors_b, logs_b, stats_b) = results
-    assert same(a, b) and errors_a == errors_b and (logs_a, stats_a) == (logs_b, stats_b)
+        binary.SMALL_BYTES = saved
+
+
+def trimmed(frames: FrameBatch) -> list[FrameBatch]:
+    """Each frame on its own, cut to its csi_len (so that it re-encodes byte-exact)."""
+    lengths = frames.meta["csi_len"]
+    return [FrameBatch(frames.meta[i : i + 1], frames.csi[i : i + 1, : int(lengths[i])].copy()) for i in range(len(frames))]

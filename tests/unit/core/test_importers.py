@@ -141,3 +141,50 @@ def test_bench_decode_smoke(tmp_path, capsys):
     for name in ("v1", "esp-csi-384", "esp-csi-128", "csi-tool"):
         assert report[name]["rows"] == 300 and report[name]["errors"] == {}
     assert report["csiread"]["rows"] == 300 and report["ratio_vs_csiread"] > 0
+
+
+@pytest.mark.parametrize("command", [["decode"], ["info"], ["import", "--out", "x.npz"]])
+def test_an_empty_file_says_no_csi_packets_in_one_line_exit_1(tmp_path, capsys, command):
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    code = main([command[0], str(empty), *[a if a != "x.npz" else str(tmp_path / a) for a in command[1:]]])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert f"{empty}: no CSI packets in this file (0 bytes)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.bin"]  # no NPZ, no temporary left
+
+
+def test_decode_names_a_directory_as_a_directory(tmp_path, capsys):
+    code, report, err = run_cli(["decode", str(tmp_path)], capsys)
+    assert code == 1 and report is None and f"{tmp_path}: is a directory" in err and "no such file" not in err
+
+
+def test_info_names_a_directory_that_is_not_a_session(tmp_path, capsys):
+    assert main(["info", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: a directory without manifest.json, so not a capture session" in err and "no such" not in err
+
+
+def test_decode_streams_the_file_and_writes_the_npz_as_it_goes(tmp_path, capsys, monkeypatch):
+    from csi_edge.frames_npz import FramesWriter
+    from csi_edge.importers import CHUNK_BYTES
+
+    n = 3 * CHUNK_BYTES // 172 + 5  # three and a bit chunks of 172-byte frames
+    header = np.zeros(n, dtype=p.CSI_HEADER_DTYPE)
+    header["seq"], header["csi_len"] = np.arange(n), 128
+    header["csi_len"][::7] = 384  # rows of two lengths: the NPZ pads to the longest
+    csi = np.random.default_rng(0).integers(-100, 100, (n, 384)).astype(np.int8)
+    path = tmp_path / "big.bin"
+    path.write_bytes(p.encode_csi_batch(header, csi))
+    batches: list[int] = []
+    add = FramesWriter.add
+    monkeypatch.setattr(FramesWriter, "add", lambda self, frames, extra=None: (batches.append(len(frames)), add(self, frames, extra)))
+    out = tmp_path / "big.npz"
+    code, report, _ = run_cli(["decode", str(path), "--out", str(out)], capsys)
+    assert code == 0 and report["rows"] == n
+    assert len(batches) >= 4 and max(batches) <= CHUNK_BYTES // 172 + 1  # never the whole file at once
+    frames, _ = load_frames(out)
+    assert frames.meta["seq"].tolist() == list(range(n)) and frames.csi.shape == (n, 384)
+    assert np.array_equal(frames.csi[::7], csi[::7]) and np.array_equal(frames.csi[1:7, :128], csi[1:7, :128])
+    assert not frames.csi[1:7, 128:].any()
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["big.bin", "big.npz"]

@@ -131,3 +131,58 @@ def test_info_prints_the_heads_and_the_position_skill(tmp_path, capsys):
     assert main(["info", str(model), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["publishes_position"] is False and info["classes"] == ["empty", "lying", "sitting", "walking"]
+
+
+def _meta(bandwidth: list[int], secondary: int = 2):
+    from csi_edge.frames import empty_meta
+
+    meta = empty_meta(len(bandwidth))
+    meta["bandwidth"], meta["secondary_channel"], meta["csi_len"] = bandwidth, secondary, 128
+    return meta
+
+
+def test_bandwidth_is_checked_per_frame_and_above_equals_below():
+    from csi_edge.errors import ModelMismatchError
+    from csi_edge.model.card import check_stream, other_bandwidth
+
+    card, _ = load_card(REPO / "models" / "default")
+    legacy = dataclasses.replace(card, feature=dataclasses.replace(card.feature, layouts=("below",), bandwidth=None))
+    check_stream(legacy, _meta([1, 1], secondary=1))  # "above" is the same 52 subcarriers as "below"
+    ht40 = dataclasses.replace(card, feature=dataclasses.replace(card.feature, bandwidth=40, layouts=()))
+    check_stream(ht40, _meta([1] * 9 + [0], secondary=0))  # layout names are not checked any more; one stray frame
+    assert other_bandwidth(ht40, _meta([1] * 9 + [0])).tolist() == [False] * 9 + [True]
+    assert not other_bandwidth(legacy, _meta([0, 0])).any()  # no bandwidth in the card: nothing masked
+    with pytest.raises(ModelMismatchError, match=r"trained on a 40 MHz link, but the stream's frames are 20 MHz"):
+        check_stream(ht40, _meta([0] * 8 + [1] * 2))
+
+
+def test_csi_scaling_is_compared_with_the_hello_when_both_are_known():
+    from csi_edge.errors import ModelMismatchError
+    from csi_edge.model.card import check_hello
+
+    card, _ = load_card(REPO / "models" / "default")
+    check_hello(card, "auto")  # the card does not say: not checked
+    manual = dataclasses.replace(card, feature=dataclasses.replace(card.feature, csi_scale="manual:4"))
+    check_hello(manual, "manual:4")
+    check_hello(manual, None)  # a firmware 1.0 board cannot say
+    with pytest.raises(ModelMismatchError, match=r"trained with CSI scaling manual:4, but the board's HELLO says auto"):
+        check_hello(manual, "auto")
+
+
+def test_novelty_and_adaptation_sections_round_trip(tmp_path):
+    from csi_edge.model.card import AdaptSpec, NoveltySpec, _from_dict
+
+    card, _ = load_card(REPO / "models" / "default")
+    card = dataclasses.replace(card, novelty=None, adapt=None)  # a card from before novelty and adaptation
+    assert "novelty" not in card.to_dict() and not card.needs_baseline
+    card = dataclasses.replace(
+        card, feature=dataclasses.replace(card.feature, bandwidth=40, csi_scale="manual:4", relative="db"),
+        novelty=NoveltySpec("energy", (-3.0, -2.0, -1.0), 0.95, "validation", {"auroc": 0.8}),
+        adapt=AdaptSpec(tuple(range(52)), tuple([1.0] * 52)))  # fmt: skip
+    assert _from_dict(json.loads(card.to_json()), "card") == card
+    assert _from_dict(dataclasses.asdict(card), "checkpoint") == card and card.needs_baseline
+    data = json.loads(card.to_json())
+    data["novelty"]["quantiles"] = [1.0, 0.0]
+    data["feature"]["bandwidth"] = 30
+    with pytest.raises(DataError, match=r"feature.bandwidth must be one of \(20, 40\).*novelty.quantiles must be"):
+        _from_dict(data, "card")

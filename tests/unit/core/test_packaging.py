@@ -35,3 +35,13 @@ def test_requires_python_covers_the_jetson():
     assert any(dep.startswith("tomli") and "python_version < '3.11'" in dep for dep in project["dependencies"])
     assert "torch==2.13.0" in project["optional-dependencies"]["train"]
     assert not any(dep.startswith("torch") for dep in project["dependencies"])
+
+
+def test_the_web_pages_static_files_are_package_data():
+    """The Jetson may have no internet: the page, its script and style ship in the wheel."""
+    import fnmatch
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["csi_edge.web"]
+    files = [p.relative_to(ROOT / "edge" / "web").as_posix() for p in (ROOT / "edge" / "web" / "static").iterdir()]
+    assert {"static/index.html", "static/app.js", "static/draw.js", "static/style.css"} <= set(files)
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []

@@ -85,3 +85,14 @@ def test_unknown_type_with_good_crc_is_skipped_whole():
     decoded, decoder = decode_bytes(future + short + good)
     assert list(decoded.frames.meta["seq"]) == [1]
     assert dict(decoder.errors) == {"type": 1, "payload": 1}
+
+
+def test_the_docs_list_every_decode_reason_and_nothing_else():
+    from pathlib import Path
+
+    from csi_edge.decoder import ERROR_REASONS, DecodeReason
+    from csi_edge.decoder.reasons import reasons_markdown
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "wire-protocol.md").read_text()
+    assert reasons_markdown() in docs
+    assert ERROR_REASONS == tuple(r.value for r in DecodeReason) and len(set(ERROR_REASONS)) == len(ERROR_REASONS)

@@ -215,3 +215,23 @@ def test_a_header_line_applies_to_the_rows_after_it_only():
     frames, dec = decode(row + header + row)
     assert frames.meta["fft_gain"].tolist() == [-3, 40] and frames.meta["agc_gain"].tolist() == [40, -3]
     assert dec.ignored == {"header": 1} and not dec.errors
+
+
+def test_esp_csi_rows_with_a_label_and_the_array_quoted_without_brackets():
+    """An esp-csi variant re-saved by a spreadsheet tool: `"0,0,9,..."` (no brackets), then a
+    `label` column. Every row used to count as truncated_line (a torn row): they are complete."""
+    def row(seq: int, label: str) -> bytes:
+        data = values(seed=seq)
+        head = f"CSI_DATA,{seq},{MAC},-41,11,1,3,1,1,0,1,0,0,1,-95,2,11,2,{1000 + seq},0,44,0,{len(data)},0,"
+        return (head + '"' + ",".join(map(str, data)) + '",' + label).encode()
+
+    rows = [row(1, "walk"), row(2, "sit"), row(3, "empty")]
+    for header in (ESP_HEADER + b",label\n", b""):  # with the tool's header line, and without
+        for newline in (b"\n", b"\r\n"):
+            frames, dec = decode(header + newline.join(rows) + newline)
+            assert frames.meta["seq"].tolist() == [1, 2, 3] and not dec.errors
+            assert frames.meta["timestamp_us"].tolist() == [1001, 1002, 1003]
+            assert [frames.csi[i].tolist() for i in range(3)] == [values(seed=s) for s in (1, 2, 3)]
+    torn = rows[1][:300]  # the quote opens and never closes: this one is torn
+    frames, dec = decode(rows[0] + b"\n" + torn + b"\n" + rows[2] + b"\n")
+    assert frames.meta["seq"].tolist() == [1, 3] and dec.errors == {"truncated_line": 1}

@@ -1,4 +1,4 @@
-"""The numba fast path of the text decoder (text_fast) gives exactly what the numpy path gives.
+"""The compiled fast path of the text decoder (text_fast, C kernel) gives exactly what the numpy path gives.
 
 Every comparison decodes the same bytes, cut into the same chunks, twice: once with the kernel
 forced on for every region (`fast_min_bytes = 0`) and once with it off (`fast = False`, the
@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("numba", reason="numba is not installed (the `train` extra): no fast path to test")
-
-from csi_edge.decoder import StreamDecoder, text, text_fast
+from csi_edge.decoder import StreamDecoder, text_fast, text_kernel
 from csi_edge.frames import FrameBatch
+
+pytestmark = pytest.mark.skipif(not text_fast.available(), reason="the C kernel (csi_edge.decoder._textscan) is not built")
 
 REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "real"
 REAL_FILES = sorted(p for p in REAL.glob("*/*") if p.suffix in (".csv", ".txt")) if REAL.is_dir() else []
@@ -36,7 +36,7 @@ ODD_HEADER = b"type,seq,timestamp,taget,mac,rssi,channel_secondary,local_timesta
 def decode(data: bytes, fast: bool, cuts=()) -> tuple[FrameBatch, StreamDecoder]:
     decoder = StreamDecoder()
     decoder.text.fast = fast
-    decoder.text.fast_min_bytes = decoder.text.fast_after_bytes = 0
+    decoder.text.fast_min_bytes = 0
     parts, last = [], 0
     for cut in sorted({c for c in cuts if 0 < c < len(data)}) + [len(data)]:
         parts.append(decoder.feed(data[last:cut]).frames)
@@ -59,7 +59,6 @@ def assert_same(data: bytes, cuts=()) -> tuple[FrameBatch, StreamDecoder]:
 @pytest.fixture
 def reference_lines(monkeypatch):
     """Counts the lines the kernel handed to the reference path."""
-    assert text._text_fast() is text_fast  # loaded (and warmed up) before counting
     seen = []
     real = text_fast._reference_line
 
@@ -142,37 +141,25 @@ def test_header_lines_inside_a_region_apply_to_the_rows_after_them(reference_lin
     assert decoder.ignored == {"header": 2} and len(reference_lines) == 2  # the rows went through the kernel
 
 
-def test_the_reference_path_runs_when_numba_is_disabled_or_missing(monkeypatch, reference_lines):
+def test_the_reference_path_runs_when_the_kernel_is_disabled_or_missing(monkeypatch, reference_lines):
     data = b"\n".join([ESP_HEADER, esp_row(seq=1), esp_row(seq=2)] * 50) + b"\n"
-    monkeypatch.setenv("CSI_EDGE_NO_NUMBA", "1")
+    monkeypatch.setenv("CSI_EDGE_NO_KERNEL", "1")
+    assert text_kernel._load() is None
+    monkeypatch.setattr(text_kernel, "KERNEL", None)  # as if the extension had not been built
     decoder = StreamDecoder()
     assert decoder.text.fast is False
     decoder.feed(data)
     assert decoder.frames_decoded == 100 and not reference_lines  # the kernel never ran
-    monkeypatch.delenv("CSI_EDGE_NO_NUMBA")
-    monkeypatch.setattr(text, "_FAST", False)  # as if `import numba` had failed
-    decoder = StreamDecoder()
-    decoder.text.fast_min_bytes = decoder.text.fast_after_bytes = 0
-    decoder.feed(data)
-    assert decoder.text.fast is True and decoder.frames_decoded == 100 and not reference_lines
 
 
-def test_numba_is_loaded_only_for_bulk_text(monkeypatch, reference_lines):
-    """Small regions (live serial reads) and small files stay on the numpy path; numba is
-    first loaded once a decoder has seen fast_after_bytes of text."""
+def test_live_reads_stay_on_the_numpy_path_and_bulk_text_takes_the_kernel(reference_lines):
     rows = b"\n".join([ESP_HEADER] + [esp_row(seq=i) for i in range(400)]) + b"\n"  # ~40 kB
-    monkeypatch.setattr(text, "_FAST", None)  # numba not loaded yet in this process
     decoder = StreamDecoder()
-    decoder.text.fast_min_bytes = 1000
-    decoder.text.fast_after_bytes = 2 * len(rows) + 1
-    for _ in range(2):
-        decoder.feed(rows)
-    assert text._FAST is None and not reference_lines  # 80 kB: not worth loading numba
-    decoder.feed(rows)
-    assert text._FAST is text_fast and reference_lines.count(ESP_HEADER) == 1  # now it is: the kernel ran
     for start in range(0, len(rows), 500):  # a live serial read at a time: never the kernel
         decoder.feed(rows[start : start + 500])
-    assert reference_lines.count(ESP_HEADER) == 1 and decoder.frames_decoded == 1600
+    assert not reference_lines and decoder.frames_decoded == 400
+    decoder.feed(rows)
+    assert reference_lines.count(ESP_HEADER) == 1 and decoder.frames_decoded == 800  # the kernel ran
 
 
 # -- generated messy text -------------------------------------------------------------------
@@ -218,9 +205,18 @@ torn = st.builds(lambda row, cut: row[: cut % max(len(row), 1)], csi_row(), st.i
 line = st.one_of(csi_row(), csi_row(), junk, damaged, torn, st.binary(max_size=40))
 
 
+GLUED_BEFORE_FALLBACK = [  # a glued line the kernel hands back after a later line: rows stay in line order
+    (b'CSI_DATA,0,1a:00:00:00:00:00,-40,11,1,3,1,1,0,1,0,0,1,-95,2,11,2,123456,0,44,0,0,0,"[]"', b""),
+    (b"CSI_DATA,AP,48:E7:29:89:3A:50,-40,11,1,3,1,1,0,1,0,0,1,-95,2,11,2,123456,0,44,0,0,803.261,384,[0,0 ]", b"\n"),
+    (b"type,id,mac,rssi,x", b""),
+    (b'CSI_DATA,0,1a:00:00:00:00:00,-40,11,1,3,1,1,0,1,0,0,1,-95,2,11,2,123456,0,44,0,2,0,"[0,0]"', b"\n"),
+]
+
+
 @SETTINGS
 @given(st.lists(st.tuples(line, st.sampled_from([b"\n", b"\r\n", b"\r", b""])), max_size=30),
        st.lists(st.integers(0, 6000), max_size=6))  # fmt: skip
+@example(GLUED_BEFORE_FALLBACK, [])
 def test_messy_text_fast_path_equals_reference(lines, cuts):
     data = b"".join(text + end for text, end in lines)
     assert_same(data)

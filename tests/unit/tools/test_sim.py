@@ -249,3 +249,36 @@ def test_body_shadows_the_static_paths_its_fresnel_zone_covers():
     assert direct[1] > 0.99 and wall_left[1] < 0.8  # off the link: the side-wall ray instead
     assert direct[2] > 0.99 and floor[2] < 0.35  # lying: below the link, on the floor ray
     assert 0.3 < direct[3] < 0.95 and np.all(ceiling > 0.99)
+
+
+def test_slow_motion_noise_keeps_its_size_on_short_segments():
+    from csi_edge.tools.sim.person import smooth_noise
+
+    rng = np.random.default_rng(0)
+    short = smooth_noise(rng, 100, 0.05, 0.1, 2)  # 1 s of a 0.05 Hz process: a slow wander, not +-0.1 m
+    assert np.abs(short).max() < 0.3 and short.std(axis=0).max() < 0.03
+    long = np.concatenate([smooth_noise(rng, 6000, 0.5, 0.1, 1) for _ in range(20)])
+    assert 0.08 < long.std() < 0.12
+
+
+def test_a_lying_person_stays_near_one_place_and_sitting_sequences_take_both_chairs():
+    from csi_edge.tools.sim.room import room_for_day
+
+    lying = simulate(60, activity="lying", seed=3)
+    xy = np.column_stack([lying.truth["x"], lying.truth["y"]])
+    assert np.linalg.norm(xy - xy.mean(axis=0), axis=1).max() < 0.6  # shifts of ~0.1 m, no metres of sliding
+    chairs = room_for_day(2).chairs
+    seqs = [s for s in benchmark_days(days=[2], activities=["sitting"], sequences=2, seconds=5, progress=False)]
+    seats = [int(np.argmin(np.linalg.norm(chairs - np.nanmean(s.positions[:, :2], axis=0), axis=1))) for s in seqs]
+    assert seats == [0, 1]
+
+
+def test_mixed_segments_can_be_fixed_length():
+    rec = simulate(100, activity="mixed", seed=1, segment_s=(25, 25))
+    codes = rec.truth["activity"]
+    changes = np.flatnonzero(np.diff(codes)) + 1
+    assert len(set(codes[np.r_[0, changes]].tolist())) == 4  # all four activities in 100 s
+    gaps = np.diff(rec.truth["seq"][changes])
+    assert np.all(np.abs(gaps - 2500) <= 1)
+    with pytest.raises(ValueError, match="segment_s"):
+        simulate(5, segment_s=(0.5, 2))

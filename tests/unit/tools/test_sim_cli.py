@@ -84,3 +84,12 @@ def test_help_documents_the_options(capsys):
     text = capsys.readouterr().out
     for option in ("--seconds", "--day", "--activity", "--seed", "--format", "--out", "--pty", "--fast", "--truth"):
         assert option in text
+
+
+def test_segment_seconds_option(tmp_path, capsys):
+    out = tmp_path / "seg.bin"
+    assert main(["sim", "--seconds", "30", "--segment-seconds", "10", "--seed", "2", "--out", str(out)]) == 0
+    acts = [r["activity"] for r in read_truth(f"{out}.truth.csv")]
+    assert len(set(acts)) >= 3
+    assert main(["sim", "--seconds", "5", "--segment-seconds", "9,3", "--out", str(out)]) == 2
+    assert "--segment-seconds" in capsys.readouterr().err

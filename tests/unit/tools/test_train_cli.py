@@ -38,7 +38,14 @@ def test_train_then_eval_json(tmp_path, capsys):
     assert onnx_path.exists() and (tmp_path / "models" / "tiny.pt").exists()
     assert card.window == 32 and card.hop == 8 and card.classes == ("empty", "walking")
     assert card.scaler.kind == "maxmin" and card.scaler.min is not None and card.scaler.per_window == "center-mean"
-    assert set(card.metrics["d2"]) >= {"accuracy", "f1_macro", "precision", "recall", "rmse_m", "n"}
+    assert set(card.metrics["d2"]) >= {"accuracy", "f1_macro", "precision", "recall", "rmse_m", "baseline_rmse_m", "class_recall", "n"}
+    head = card.head("position")
+    skill = head.skill
+    assert skill.measured_on == "validation" and skill.rmse_m > 0 and skill.baseline_rmse_m > 0
+    assert skill.details["ratio"] == pytest.approx(skill.rmse_m / skill.baseline_rmse_m, abs=1e-3)
+    train_x = 1.0 + np.arange(1200)[(np.arange(1200) // 150) % 2 == 1] / 1200  # the walking windows' x in _npz
+    assert head.baseline[1:] == (2.0, 0.5) and abs(head.baseline[0] - train_x.mean()) < 0.05
+    assert card.outputs == ("class_logits", "position")
     assert card.training["config"]["augment"] == ["rotate:0.5:0.125"]
     capsys.readouterr()
     assert main(["eval", "--model", str(out), "--data", f"amplitudes:{test}?part=d2", "--json"]) == 0
@@ -47,7 +54,12 @@ def test_train_then_eval_json(tmp_path, capsys):
     m = result["d2"]
     assert m["n"] == card.metrics["d2"]["n"] and 0 <= m["accuracy"] <= 1
     assert m["accuracy"] == pytest.approx(card.metrics["d2"]["accuracy"])  # ONNX == PyTorch metrics
-    assert m["rmse_m"] == pytest.approx(card.metrics["d2"]["rmse_m"], rel=1e-3)
+    assert m["position_rmse_m"] == pytest.approx(card.metrics["d2"]["rmse_m"], rel=1e-3)
+    assert m["position_baseline_rmse_m"] == pytest.approx(card.metrics["d2"]["baseline_rmse_m"], rel=1e-6)
+    assert set(m["class_recall"]) == {"empty", "walking"}
+    assert main(["eval", "--model", str(out), "--data", f"amplitudes:{test}?part=d2"]) == 0
+    text = capsys.readouterr().out
+    assert "constant baseline" in text and "position skill at training" in text
     assert main(["info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["kind"] == "model" and info["model"] == card.model_id and info["onnx_matches_card"] is True
@@ -72,6 +84,11 @@ def test_resume_continues_and_export_reproduces(tmp_path, capsys):
     assert main(["export", str(tmp_path / "r.pt"), "--out", str(tmp_path / "again")]) == 0
     again = load_card(tmp_path / "again")[0]
     assert again.scaler == resumed.scaler and again.classes == resumed.classes
+    (tmp_path / "r.json").unlink()  # without the card beside it, the checkpoint still carries the skill
+    assert main(["export", str(tmp_path / "r.pt"), "--out", str(tmp_path / "alone")]) == 0
+    alone = load_card(tmp_path / "alone")[0]
+    assert alone.head("position") == resumed.head("position") and alone.outputs == ("class_logits", "position")
+    assert alone.head("position").skill is not None
 
 
 @pytest.mark.parametrize(
@@ -116,3 +133,38 @@ def test_ablation_writes_tables_and_plots(tmp_path, capsys):
     assert list(out.glob("confusion_table3_mmAUG_d2.png"))
     assert not list(out.glob(".ckpt_*"))
     assert main([*argv[:4], "nope", *argv[5:]]) == 2
+
+
+def test_without_positions_or_empty_class_train_warns_and_exports_no_position_head(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 1200
+    label = np.where((np.arange(n) // 150) % 2 == 0, "sitting", "walking")
+    amp = (10 + rng.normal(0, 0.3, (n, 52))).astype(np.float32)
+    data = tmp_path / "nopos.npz"
+    np.savez(data, amplitude=amp, label=label)
+    out = tmp_path / "nopos"
+    assert main(["train", "--data", f"amplitudes:{data}", "--out", str(out), *COMMON]) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert any("no 'empty' class" in w and "presence" in w for w in warnings)
+    assert any("no positions" in w for w in warnings)
+    assert "{" not in captured.out  # readable text, no raw dicts
+    card, onnx_path = load_card(out)
+    assert card.head("position") is None and card.outputs == ("class_logits",)
+    import onnxruntime as ort
+
+    assert [o.name for o in ort.InferenceSession(str(onnx_path)).get_outputs()] == ["class_logits"]
+    assert main(["eval", "--model", str(out), "--data", f"amplitudes:{data}", "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)["nopos"]
+    assert "position_rmse_m" not in m and m["n"] > 0
+    (tmp_path / "nopos.json").unlink()  # the checkpoint alone says so too
+    assert main(["export", str(tmp_path / "nopos.pt"), "--out", str(tmp_path / "again")]) == 0
+    assert load_card(tmp_path / "again")[0].outputs == ("class_logits",)
+
+
+def test_train_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "(default: 351)" in text and "(default: 0.4)" in text and "(default: center-mean)" in text
+    assert "(default: None)" not in text

@@ -148,6 +148,13 @@ def test_sim_spec_gives_days_as_parts_with_positions():
     assert np.isnan(empty.positions).all()
 
 
+def test_sim_spec_mixed_runs_hold_transitions():
+    recs = load_spec("sim:days=1&seconds=20&sequences=0&mixed=1")
+    assert len(recs) == 1 and recs[0].part == "d1" and recs[0].source == "sim day 1 mixed0"
+    labels = recs[0].labels
+    assert len(labels) > 7800 and len(set(labels.tolist())) >= 2 and np.any(labels[1:] != labels[:-1])
+
+
 def _write_3do(root, day, seq, label, n=40):
     d = root / f"d{day}" / seq
     d.mkdir(parents=True)
