@@ -12,7 +12,7 @@ and mapped onto the training statistics stored in the card (`adapt`: mean, std):
 "mean" re-estimates the static level only (what a stream-level shift of the room changes; a
 no-op for models with per-window centring, whose input has mean 0); "mean-std" also rescales
 each subcarrier's spread, which follows what people do in the room, not only the room
-(docs/benchmarks-calibration.md measures both).
+(docs/benchmarks.md#calibration-drift-novelty-and-adaptation-across-sessions measures both).
 
 Bounded: the stream statistics are an exponential average over about `windows` windows, the
 gain is clipped to [1/max_gain, max_gain], and nothing changes before `min_windows` windows

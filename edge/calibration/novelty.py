@@ -11,7 +11,7 @@ more unusual than 99 % of held-out windows). Above `threshold` (0.99 by default,
 known held-out windows would be called unknown) the daemon reports `activity: "unknown"`.
 With `tails = "both"` a score far *below* the held-out range counts too (|2F - 1|): an unknown
 activity with stronger signals than any known one (walking, for a model that never saw it)
-makes the logits *more* confident, not less (docs/benchmarks-calibration.md).
+makes the logits *more* confident, not less (docs/benchmarks.md#calibration-drift-novelty-and-adaptation-across-sessions).
 """
 
 from __future__ import annotations

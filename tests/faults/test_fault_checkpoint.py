@@ -1,5 +1,5 @@
 """A crafted checkpoint: `csi-edge export crafted.pt` must not run what the file carries.
-(Loading weights only is the ml helper's fix of issue 11 defect 2; this is its fault test.)"""
+Checkpoints load weights only (issue 11 defect 2); this is its fault test."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ class _Payload:
         return os.system, (f"touch {self.marker}",)
 
 
-@pytest.mark.xfail(reason="needs weights-only checkpoint loading (issue 11 defect 2, the ml helper's fix): today "
-                   "torch.load(weights_only=False) unpickles and runs it", strict=False)  # fmt: skip
 def test_a_crafted_checkpoint_runs_nothing(tmp_path):
     pytest.importorskip("torch", reason="export needs the [train] extra (torch)")
     marker = tmp_path / "pwned"

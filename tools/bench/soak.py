@@ -15,7 +15,7 @@ the verdict compares:
 - packets lost on the host (sequence gaps the daemon counts; the simulator loses none itself);
 - the daemon's exit code (0).
 Writes OUT/soak.csv, OUT/soak.png, OUT/verdict.json and the processes' logs; exit 0 on PASS,
-1 on FAIL. A 24-hour run on a Jetson: docs/benchmarks-soak.md.
+1 on FAIL. A 24-hour run on a Jetson: docs/benchmarks.md#soak-the-whole-system-for-hours.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cross-session benchmark of calibration, adaptation and novelty (docs/benchmarks-calibration.md).
+"""Cross-session benchmark of calibration, adaptation and novelty (docs/benchmarks.md#calibration-drift-novelty-and-adaptation-across-sessions).
 
     python -m csi_edge.tools.train.calibration_bench --out reports/calibration [--seeds 3] [--datasets sim,real]
 

@@ -2,7 +2,7 @@
 session (a 4 GB overnight session is normal). Each runs in a fresh process on a 4 MB and on a
 40 MB session; its peak resident memory may differ by much less than the 36 MB between them
 (reading the session whole took 3.7x its size). Figures for 100 MB and 500 MB sessions:
-`csi-edge bench capture-memory` (docs/benchmarks-soak.md)."""
+`csi-edge bench capture-memory` (docs/benchmarks.md, "Memory of capture info / capture verify")."""
 
 from __future__ import annotations
 
