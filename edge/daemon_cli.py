@@ -38,23 +38,28 @@ def register(subparsers) -> None:
         epilog=EXAMPLES + "\n" + SECRETS + "\n" + describe_keys(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/csi-edge/config.toml if present)")
+    add_service_arguments(p, "the model")
     p.add_argument("--source", metavar="SPEC", action="append", help=f"required: KIND[:TARGET], KIND one of {', '.join(SOURCES)}, "
                    "e.g. serial:PATH, serial:usb[:VID:PID[:SERIAL]], replay:PATH, udp:PORT, sim (simulated boards)  ([source] "
                    "spec); repeat it to read several sources at once, one link each, as [NAME=]SPEC ([source] specs)")
-    p.add_argument("--mqtt", metavar="URL", help="broker, mqtt://[USER@]HOST:PORT or mqtts://... ([mqtt] host/port/tls/username); "
-                   "the password: [mqtt] password_file or $CSI_EDGE_MQTT_PASSWORD (USER:PASS@ in the URL shows in `ps`)")
     p.add_argument("--no-mqtt", action="store_true", help="do not publish to a broker ([mqtt] enabled = false)")
     p.add_argument("--node", metavar="NAME", help="node name in topics and the HA device ([publish] node)")
     p.add_argument("--model", metavar="PATH", help="model package NAME(.onnx/.json) ([model] path)")
     p.add_argument("--baseline", metavar="FILE", help="empty-room baseline of this link, from csi-edge calibrate ([calibration] baseline)")
     p.add_argument("--jsonl", metavar="PATH", help="also write results as JSON lines; - for stdout ([publish] jsonl)")
     p.add_argument("--web", metavar="HOST:PORT", help="serve the live web view there, e.g. 127.0.0.1:8080 ([web] enabled/host/port)")
+    p.set_defaults(func=run)
+
+
+def add_service_arguments(p: argparse.ArgumentParser, also_checked: str) -> None:
+    """The options of every long-running service (run, fuse): configuration file, broker, overrides, bounds."""
+    p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/csi-edge/config.toml if present)")
+    p.add_argument("--mqtt", metavar="URL", help="broker, mqtt://[USER@]HOST:PORT or mqtts://... ([mqtt] host/port/tls/username); "
+                   "the password: [mqtt] password_file or $CSI_EDGE_MQTT_PASSWORD (USER:PASS@ in the URL shows in `ps`)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any configuration key")
     p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (bounded runs, tests)")
-    p.add_argument("--check-config", action="store_true", help="validate the configuration and the model, then exit")
+    p.add_argument("--check-config", action="store_true", help=f"validate the configuration and {also_checked}, then exit")
     p.add_argument("--print-config", action="store_true", help="print the effective configuration as TOML and exit")
-    p.set_defaults(func=run)
 
 
 def overrides_from_args(args) -> dict:
@@ -92,7 +97,7 @@ def run(args) -> int:
     from csi_edge.logs import setup_logging
 
     setup_logging(cfg.log.level, cfg.log.format)
-    cfg = preflight(cfg, check_target=args.check_config, password_in_url=bool(args.mqtt and "mqtt.password" in parse_mqtt_url(args.mqtt)))
+    cfg = preflight(cfg, check_target=args.check_config, password_in_url=password_in(args))
     specs = link_specs(cfg)
     if args.check_config:
         from csi_edge.calibration.controller import LinkCalibration, Timing
@@ -109,9 +114,15 @@ def run(args) -> int:
     return Daemon(cfg, seconds=args.seconds).run()
 
 
-def preflight(cfg: Config, check_target: bool, password_in_url: bool = False) -> Config:
-    """What the configuration points at: the source, the password, the TLS files; warnings
-    logged. `check_target` (--check-config): the source's device or file must be there now."""
+def password_in(args) -> bool:
+    """Did the --mqtt URL carry a password (visible in `ps`: warned)?"""
+    return bool(args.mqtt and "mqtt.password" in parse_mqtt_url(args.mqtt))
+
+
+def preflight(cfg: Config, check_target: bool, password_in_url: bool = False, sources: bool = True) -> Config:
+    """What the configuration points at: the sources (unless `sources` is false: the fusion
+    service reads none), the password, the TLS files; warnings logged. `check_target`
+    (--check-config): each source's device or file must be there now."""
     import logging
 
     from csi_edge.daemon_checks import resolve_password, security_warnings, tls_problems
@@ -121,11 +132,11 @@ def preflight(cfg: Config, check_target: bool, password_in_url: bool = False) ->
     from csi_edge.source import parse_spec
 
     log = logging.getLogger("csi_edge.daemon")
-    sources = [(spec, *parse_spec(spec)) for _, spec in link_specs(cfg)]
+    links = [(spec, *parse_spec(spec)) for _, spec in link_specs(cfg)] if sources else []
     where = cfg.origin if cfg.origin != "defaults" else "command line"
     cfg = resolve_password(cfg)
     problems = tls_problems(cfg.mqtt, where)
-    for spec, cls, target in sources if check_target else []:
+    for spec, cls, target in links if check_target else []:
         problem = cls.target_problem(target, cfg)
         if problem:
             problems.append(f"[source] {'specs' if cfg.source.specs else 'spec'} {spec}: {problem}")
@@ -137,7 +148,7 @@ def preflight(cfg: Config, check_target: bool, password_in_url: bool = False) ->
                         "or $CSI_EDGE_MQTT_PASSWORD")  # fmt: skip
     for warning in warnings:
         event(log, "config_warning", logging.WARNING, warning=warning)
-    for spec, cls, _ in sources:
+    for spec, cls, _ in links:
         if cls.kind != "sim":
             continue
         event(log, "source_simulated", logging.WARNING, source=spec,

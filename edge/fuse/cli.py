@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from csi_edge.config import describe_keys, load_config, parse_mqtt_url, to_toml
+from csi_edge.daemon_cli import SECRETS, add_service_arguments, password_in, preflight
 
 EXAMPLES = """examples:
   csi-edge fuse --mqtt mqtt://localhost:1883 --config /etc/csi-edge/config.toml
@@ -28,16 +29,11 @@ def register(subparsers) -> None:
         description="Subscribe to the state topics of a site's nodes, align them in time and publish fused state "
         "per room on PREFIX/SITE/ROOM/state, with health, availability and Home Assistant discovery. "
         "SIGHUP reads the configuration again (rooms and nodes come and go without a restart).",
-        epilog=EXAMPLES + "\n" + describe_keys(),
+        epilog=EXAMPLES + "\n" + SECRETS + "\n" + describe_keys(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--config", metavar="FILE", help="TOML configuration (default /etc/csi-edge/config.toml if present)")
-    p.add_argument("--mqtt", metavar="URL", help="broker, mqtt://[user:pass@]HOST:PORT or mqtts://... ([mqtt] host/port/tls)")
+    add_service_arguments(p, "the broker's TLS files")
     p.add_argument("--site", metavar="NAME", help="site name in topics ([fuse] site)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override any configuration key")
-    p.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds (bounded runs, tests)")
-    p.add_argument("--check-config", action="store_true", help="validate the configuration, then exit")
-    p.add_argument("--print-config", action="store_true", help="print the effective configuration as TOML and exit")
     p.set_defaults(func=run)
 
 
@@ -54,8 +50,10 @@ def run(args) -> int:
     if args.seconds is not None and args.seconds <= 0:
         raise UsageError(f"--seconds must be > 0 (got {args.seconds})")
 
-    def configure():
-        return load_config(args.config, _overrides(args), args.sets)
+    def configure():  # also on SIGHUP: the password from [mqtt] password_file or the environment, as at start
+        from csi_edge.daemon_checks import resolve_password
+
+        return resolve_password(load_config(args.config, _overrides(args), args.sets))
 
     cfg = configure()
     if args.print_config:
@@ -65,12 +63,13 @@ def run(args) -> int:
         raise UsageError(f"{cfg.origin}: [fuse] has no rooms: add [[fuse.rooms]] tables (name = \"lab\", nodes = [\"a\", \"b\"])")
     if not cfg.mqtt.enabled:
         raise UsageError("csi-edge fuse needs a broker: [mqtt] enabled must be true (--mqtt URL)")
-    rooms = ", ".join(f"{r.name} ({len(r.nodes)} nodes)" for r in cfg.fuse.rooms)
-    if args.check_config:
-        print(f"configuration OK ({cfg.origin}); site {cfg.fuse.site}: {rooms}", file=sys.stderr)
-        return 0
     from csi_edge.fuse.service import FuseService
     from csi_edge.logs import setup_logging
 
     setup_logging(cfg.log.level, cfg.log.format)
+    cfg = preflight(cfg, check_target=args.check_config, password_in_url=password_in(args), sources=False)
+    if args.check_config:
+        rooms = ", ".join(f"{r.name} ({len(r.nodes)} nodes)" for r in cfg.fuse.rooms)
+        print(f"configuration OK ({cfg.origin}); site {cfg.fuse.site}: {rooms}", file=sys.stderr)
+        return 0
     return FuseService(cfg, seconds=args.seconds, reload_config=configure).run()

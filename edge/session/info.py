@@ -12,9 +12,9 @@ from pathlib import Path
 from csi_edge.session.counters import LinkCounters
 from csi_edge.session.decode import DecodedSession, stream_session
 from csi_edge.session.directory import LABELS
-from csi_edge.session.labels import UNLABELLED, read_events
+from csi_edge.session.labels import UNLABELLED, label_spans, read_events
 from csi_edge.session.recovery import open_for_reading
-from csi_edge.session.summary import SummarySink, spans
+from csi_edge.session.summary import SummarySink
 
 LOSS_WARN_PERCENT = 1.0
 
@@ -27,10 +27,10 @@ def session_info(directory: str | Path) -> dict:
     c = LinkCounters()
     sink = SummarySink(events, c)
     dec = stream_session(d, sink, counters=c)
-    label_spans = spans(events, c.packets)
+    spans = label_spans(events, c.packets)
     labels: dict[str, int] = {}
     seconds: dict[str, float] = {}
-    for lab, a, b in label_spans:
+    for lab, a, b in spans:
         if lab != UNLABELLED:
             labels[lab] = labels.get(lab, 0) + (b - a)
             seconds[lab] = round(seconds.get(lab, 0.0) + sink.seconds(a, b), 3)
@@ -51,9 +51,9 @@ def session_info(directory: str | Path) -> dict:
         "raw_bytes": dec.scan.payload_bytes,
         "labels": labels,
         "label_seconds": seconds,
-        "unlabelled": sum(b - a for lab, a, b in label_spans if lab == UNLABELLED),
+        "unlabelled": sum(b - a for lab, a, b in spans if lab == UNLABELLED),
         "segments": [{"label": lab, "first_packet": a, "end_packet": b, "packets": b - a,
-                      "seconds": round(sink.seconds(a, b), 3)} for lab, a, b in label_spans],  # fmt: skip
+                      "seconds": round(sink.seconds(a, b), 3)} for lab, a, b in spans],  # fmt: skip
         "marks": [{"packet": e["packet"], "note": e.get("note", "")} for e in events if e["event"] == "mark"],
         "runs": m.get("runs", []),
         "boards": m.get("boards", []),

@@ -57,41 +57,48 @@ def read_events(path: str | Path) -> tuple[list[dict], int]:
     return events, good
 
 
+LABEL_EVENTS = ("label", "pause", "resume", "end", "start")
+
+
+def label_spans(events: list[dict], n_packets: int) -> list[tuple[str, int, int]]:
+    """Runs of identical per-packet labels as (label, first packet, end packet exclusive), from the
+    events alone: a label holds from its event to the next, a pause suspends it until `resume`,
+    and a run boundary (`start`, `end`) resets it; events apply in packet order, file order within
+    a packet. UNLABELLED where none holds."""
+    pieces: list[tuple[str, int, int]] = []
+    label, paused, since = UNLABELLED, False, 0
+    for event in sorted(events, key=lambda e: int(e.get("packet", 0))):  # stable: file order within a packet
+        kind = event["event"]
+        if kind not in LABEL_EVENTS:
+            continue
+        at = min(max(int(event.get("packet", 0)), 0), n_packets)
+        pieces.append((UNLABELLED if paused else label, since, at))
+        since = at
+        if kind == "label":
+            label = event.get("label", UNLABELLED)
+        elif kind in ("pause", "resume"):
+            paused = kind == "pause"
+        else:
+            label, paused = UNLABELLED, False
+    pieces.append((UNLABELLED if paused else label, since, n_packets))
+    out: list[tuple[str, int, int]] = []
+    for lab, a, b in pieces:
+        if b <= a:
+            continue
+        if out and out[-1][0] == lab and out[-1][2] == a:
+            out[-1] = (lab, out[-1][1], b)
+        else:
+            out.append((lab, a, b))
+    return out
+
+
 def labels_per_packet(events: list[dict], n_packets: int) -> np.ndarray:
     """The label of every packet (numpy unicode array; UNLABELLED where none or paused)."""
     width = max([len(e.get("label", "")) for e in events] + [1])
     out = np.full(n_packets, UNLABELLED, dtype=f"<U{width}")
-    label, paused, since = UNLABELLED, False, 0
-    for event in sorted(events, key=lambda e: int(e.get("packet", 0))):  # stable: file order within a packet
-        at = min(max(int(event.get("packet", 0)), 0), n_packets)
-        kind = event["event"]
-        if kind not in ("label", "pause", "resume", "end", "start"):
-            continue
-        if not paused and label:
-            out[since:at] = label
-        since = at
-        if kind == "label":
-            label = event.get("label", UNLABELLED)
-        elif kind == "pause":
-            paused = True
-        elif kind == "resume":
-            paused = False
-        else:  # start / end: a run boundary resets the state
-            label, paused = UNLABELLED, False
-    if not paused and label:
-        out[since:] = label
+    for label, a, b in label_spans(events, n_packets):
+        out[a:b] = label
     return out
-
-
-def label_spans(events: list[dict], n_packets: int) -> list[tuple[str, int, int]]:
-    """Runs of identical per-packet labels as (label, first packet, end packet exclusive)."""
-    labels = labels_per_packet(events, n_packets)
-    if n_packets == 0:
-        return []
-    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
-    starts = np.r_[0, change]
-    ends = np.r_[change, n_packets]
-    return [(str(labels[s]), int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
 
 
 class StreamClock:

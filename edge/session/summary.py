@@ -4,8 +4,8 @@
 only what the summary needs: the session clock (RX time, restarted per run, never backwards)
 at the packets where label spans begin and end, RSSI totals, AGC/FFT gain histograms per
 minute of RX time (exact medians from counts), where the stream fell silent, and the clock at
-the first gain change. `spans` gives the label spans from the events alone (no per-packet
-label array). The numbers equal those computed from the whole session in memory.
+the first gain change. Label spans come from the events alone (labels.label_spans: no
+per-packet label array). The numbers equal those computed from the whole session in memory.
 """
 
 from __future__ import annotations
@@ -16,46 +16,11 @@ import numpy as np
 
 from csi_edge.frames import FFT_GAIN_UNKNOWN, FrameBatch
 from csi_edge.session.counters import LinkCounters
-from csi_edge.session.labels import UNLABELLED, StreamClock
+from csi_edge.session.labels import StreamClock
 
 STREAM_GAP_S = 1.0  # RX-clock silence longer than this is a warning
 GAIN_BUCKET_S = 60.0
 MAX_SILENCES = 10
-
-LABEL_EVENTS = ("label", "pause", "resume", "end", "start")
-
-
-def spans(events: list[dict], n_packets: int) -> list[tuple[str, int, int]]:
-    """Runs of identical per-packet labels as (label, first packet, end packet exclusive), from
-    the events alone (same rules as labels.labels_per_packet: pause, runs reset the label)."""
-    pieces: list[tuple[str, int, int]] = []
-    label, paused, since = UNLABELLED, False, 0
-    for event in sorted(events, key=lambda e: int(e.get("packet", 0))):
-        at = min(max(int(event.get("packet", 0)), 0), n_packets)
-        kind = event["event"]
-        if kind not in LABEL_EVENTS:
-            continue
-        pieces.append((label if not paused else UNLABELLED, since, at))
-        since = at
-        if kind == "label":
-            label = event.get("label", UNLABELLED)
-        elif kind == "pause":
-            paused = True
-        elif kind == "resume":
-            paused = False
-        else:
-            label, paused = UNLABELLED, False
-    pieces.append((label if not paused else UNLABELLED, since, n_packets))
-    out: list[tuple[str, int, int]] = []
-    for lab, a, b in pieces:
-        if b <= a:
-            continue
-        if out and out[-1][0] == lab and out[-1][2] == a:
-            out[-1] = (lab, out[-1][1], b)
-        else:
-            out.append((lab, a, b))
-    return out
-
 
 def median_of_counts(counts: Counter) -> float:
     """np.median of the values a Counter counts."""

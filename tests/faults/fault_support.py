@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import os
 import select
-import socket
 import subprocess
 import threading
 from pathlib import Path
 
 from daemon_harness import PtyBoard
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on (a closed broker port)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_args(source: str, node: str, model: Path, *extra: str, broker=None, jsonl: str | None = "-") -> list[str]:

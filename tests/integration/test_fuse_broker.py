@@ -99,11 +99,12 @@ def bridge_lines(site_port: int) -> list[str]:
 
 
 def _quiet_results(daemon: DaemonProcess) -> int:
-    """After the board stopped: wait until two health reports agree on the result count and
-    nothing waits for the broker; return the count."""
+    """After the board stopped: wait until two health reports agree on a (non-zero) result count
+    and nothing waits for the broker; return the count. (The daemon reports health before its
+    first result too: the broker's state from the start.)"""
     last = None
     while True:
-        health = daemon.wait_json(lambda o: o["topic"] == "health" and o["publish_queue_depth"] == 0, timeout=30)
+        health = daemon.wait_json(lambda o: o["topic"] == "health" and o["results"] > 0 and o["publish_queue_depth"] == 0, timeout=30)
         if health["results"] == last:
             return last
         last = health["results"]

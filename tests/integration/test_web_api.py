@@ -14,7 +14,7 @@ import urllib.request
 
 import aiohttp
 import pytest
-from conftest import free_port
+from ports import free_port
 from test_daemon_tls import pki  # noqa: F401 - fixture reuse
 
 from csi_edge.commands import Commands

@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 from daemon_harness import REPO, DaemonProcess, PtyBoard
+from ports import free_port
 from test_web_api import TOKEN, request
 
 pytestmark = pytest.mark.timeout(180)

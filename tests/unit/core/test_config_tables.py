@@ -111,3 +111,8 @@ def test_fuse_command_checks_its_configuration(tmp_path):
     assert empty.returncode == 2 and "[fuse] has no rooms" in empty.stderr and len(empty.stderr.strip().splitlines()) == 1
     bad = fuse("--set", "fuse.rooms[0].nods=a", "--check-config")
     assert bad.returncode == 2 and "unknown key [fuse.rooms][0] nods (did you mean 'nodes'?)" in bad.stderr
+    no_ca = fuse("--config", str(write(tmp_path, SITE)), "--set", "mqtt.tls=true", "--set", f"mqtt.ca_file={tmp_path / 'none.pem'}",
+                 "--check-config")  # fmt: skip
+    assert no_ca.returncode == 2 and f"[mqtt] ca_file {tmp_path / 'none.pem'}: no such file" in no_ca.stderr
+    assert len(no_ca.stderr.strip().splitlines()) == 1
+
