@@ -178,8 +178,8 @@ def test_capture_serves_the_page_with_the_current_label(browser, tmp_path, shots
     proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert proc.stderr is not None
-        line = proc.stderr.readline().decode()
-        assert line.strip() == f"web view: http://127.0.0.1:{port}/", line
+        lines = [proc.stderr.readline().decode() for _ in range(2)]  # the simulator warning, then the URL
+        assert "the source is the SIMULATOR" in lines[0] and lines[1].strip() == f"web view: http://127.0.0.1:{port}/", lines
         page = Page(browser, f"http://127.0.0.1:{port}/")
         page.wait(lambda: page.text("conn") == "connected", "connected to the capture")
         page.wait(lambda: page.text("label").startswith("walking"), "the label being recorded")
