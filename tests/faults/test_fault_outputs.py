@@ -55,15 +55,11 @@ def test_jsonl_on_a_full_disk_never_stops_mqtt(tmp_path, tmpfs, mosquitto_factor
         assert sum(1 for line in lines if not line.endswith("}")) <= 1 and len(lines) > 1
 
 
-def test_a_closed_stdout_never_stops_mqtt(tmp_path, mosquitto_factory, subscriber_factory, model):
-    broker = mosquitto_factory()
-    sub = _witness(subscriber_factory, broker, "closedout")
-    board = PtyBoard(tmp_path / "csi-edge-rx", speed=10.0)
-    cmd = [sys.executable, "-m", "csi_edge.cli", "run", *run_args(f"serial:{board.link}", "closedout", model, broker=broker)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(tmp_path / "stderr", "wb"), cwd=REPO)
-    proc.stdout.close()  # whoever read our stdout went away: writes fail with EPIPE
+def _outlives_a_failed_output(proc, board, sub, output: str) -> tuple[int, dict]:
+    """Wait for health (over MQTT) to count a failure of `output`, then for states published
+    after that report; stop the daemon. Returns its exit code and that health report."""
     try:
-        health = _health_over_mqtt(sub, lambda h: h.get("output_errors", {}).get("jsonl", 0) >= 1)
+        health = _health_over_mqtt(sub, lambda h: h.get("output_errors", {}).get(output, 0) >= 1)
         _states_after(sub, health["results"])
         proc.terminate()
         code = proc.wait(60)
@@ -71,6 +67,17 @@ def test_a_closed_stdout_never_stops_mqtt(tmp_path, mosquitto_factory, subscribe
         if proc.poll() is None:
             proc.kill()
         board.close()
+    return code, health
+
+
+def test_a_closed_stdout_never_stops_mqtt(tmp_path, mosquitto_factory, subscriber_factory, model):
+    broker = mosquitto_factory()
+    sub = _witness(subscriber_factory, broker, "closedout")
+    board = PtyBoard(tmp_path / "csi-edge-rx", speed=10.0)
+    cmd = [sys.executable, "-m", "csi_edge.cli", "run", *run_args(f"serial:{board.link}", "closedout", model, broker=broker)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(tmp_path / "stderr", "wb"), cwd=REPO)
+    proc.stdout.close()  # whoever read our stdout went away: writes fail with EPIPE
+    code, _ = _outlives_a_failed_output(proc, board, sub, "jsonl")
     log = (tmp_path / "stderr").read_text()
     assert code == 0
     assert "output_failed output=jsonl" in log and "Broken pipe (EPIPE)" in log and "Traceback" not in log
@@ -83,15 +90,7 @@ def test_logs_to_a_full_disk_never_stop_the_daemon(tmp_path, mosquitto_factory, 
     cmd = [sys.executable, "-m", "csi_edge.cli", "run", *run_args(f"serial:{board.link}", "fulllog", model, broker=broker, jsonl=None)]
     with open("/dev/full", "wb") as full:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=full, cwd=REPO)
-    try:
-        health = _health_over_mqtt(sub, lambda h: h.get("output_errors", {}).get("log", 0) >= 1)
-        _states_after(sub, health["results"])
-        proc.terminate()
-        code = proc.wait(60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        board.close()
+    code, health = _outlives_a_failed_output(proc, board, sub, "log")
     assert code == 0  # not 120 (Python's exit code when flushing stderr fails at exit)
     assert health["broker_connected"] and health["publish_dropped"] == 0
 
