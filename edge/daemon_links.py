@@ -35,11 +35,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from csi_edge.calibration.novelty import novelty
 from csi_edge.config import Config, link_name, link_spec
 from csi_edge.daemon_link import HOLDING_READ_S, Link
 from csi_edge.errors import ModelMismatchError
 from csi_edge.health import LatencyStats
 from csi_edge.logs import event
+from csi_edge.model.card import ACTIVITY
 from csi_edge.model.postprocess import PostProcessor
 from csi_edge.model.preprocess import prepare
 from csi_edge.model.runtime import LoadedModel
@@ -130,8 +132,9 @@ class JointInference:
         card, m = model.card, self.cfg.model
         self.model = model
         self.tolerance = self.cfg.window.hop or card.hop
+        threshold = None if card.novelty is None else (m.novelty_threshold or card.novelty.threshold)
         self.post = PostProcessor(card.classes, m.smoothing, m.hysteresis, m.position_smoothing, m.presence_threshold,
-                                  positions=StateFields.of(card, m.position_skill_ratio).position)  # fmt: skip
+                                  positions=StateFields.of(card, m.position_skill_ratio).position, novelty_threshold=threshold)  # fmt: skip
 
     def collect(self, pipelines: list[WindowsPipeline]) -> list[WindowResult]:
         for queue_, pipeline in zip(self.pending, pipelines, strict=True):
@@ -154,10 +157,10 @@ class JointInference:
     def _infer(self, heads: list[tuple[int, np.ndarray, float]]) -> WindowResult:
         card = self.model.card
         t0 = time.perf_counter()
-        x = np.concatenate([prepare(w[None], card) for _, w, _ in heads], axis=1)  # (1, N, S, W')
+        x = prepare(np.concatenate([w[None] for _, w, _ in heads], axis=2), card)  # (1, W, N x S) -> (1, N, S, W')
         outputs = self.model.run(x)
         self.inference_ms.add((time.perf_counter() - t0) * 1000.0)
-        estimate = self.post(outputs)[0]
+        estimate = self.post(outputs, None if card.novelty is None else novelty(card.novelty, outputs[ACTIVITY]))[0]
         self.results += 1
         self.last_activity = estimate.activity
         return WindowResult(utc_iso(), self.results, self.node, card.model_id, estimate, int(max(h[0] for h in heads)),
@@ -181,9 +184,9 @@ class LinkSet(list):
         if n > 1 and n != len(specs):
             raise ModelMismatchError(f"model {model.card.model_id} reads {n} links together; the configuration has "
                                      f"{len(specs)} ([source] specs)")  # fmt: skip
-        if n > 1 and (model.card.needs_baseline or model.card.novelty is not None):
-            raise ModelMismatchError(f"model {model.card.model_id}: a joint model with baseline-relative features or a novelty "
-                                     "calibration is not supported yet (each link would need its own)")  # fmt: skip
+        if n > 1 and model.card.needs_baseline:
+            raise ModelMismatchError(f"model {model.card.model_id}: a joint model with baseline-relative features is not "
+                                     "supported yet (each link would need its own baseline)")  # fmt: skip
         if len(specs) == 1:
             return cls([Link(specs[0][1], cfg, model, node, seconds)])
         pipeline = WindowsPipeline if n > 1 else Pipeline

@@ -1,4 +1,5 @@
-"""Window preprocessing: per-packet features (B, W, S) -> model input (B, 1, S, W').
+"""Window preprocessing: per-packet features (B, W, S) -> model input (B, 1, S, W'); for a joint
+model over N links, (B, W, N x S) -> (B, N, S, W').
 
 One implementation, used by the daemon, `eval` and training, driven by the model card:
 
@@ -72,7 +73,15 @@ def unscaled(windows: np.ndarray, card_or_transform: ModelCard | str, per_window
 
 
 def prepare(windows: np.ndarray, card: ModelCard, adapt: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
-    """Per-packet feature windows (B, W, S) -> float32 model input (B, 1, S, W')."""
+    """Per-packet feature windows (B, W, links x S) -> float32 model input (B, links, S, W').
+
+    A joint model's links (`card.links`) lie side by side along the subcarrier axis, link after
+    link; every step above works per subcarrier, so each link is prepared as if it were alone."""
     u = unscaled(windows, card)
     x = scale(u if adapt is None else adapt(u), card.scaler)
-    return np.ascontiguousarray(np.transpose(x, (0, 2, 1))[:, None, :, :], dtype=np.float32)
+    b, w, width = x.shape
+    if width != card.links * card.feature.subcarriers:
+        raise ValueError(f"windows of {width} values per packet; model {card.model_id} reads {card.links} link(s) of "
+                         f"{card.feature.subcarriers} subcarriers")  # fmt: skip
+    x = np.transpose(x, (0, 2, 1)).reshape(b, card.links, card.feature.subcarriers, w)
+    return np.ascontiguousarray(x, dtype=np.float32)

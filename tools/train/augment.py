@@ -55,9 +55,43 @@ def parse_augment(text: str) -> tuple[Aug, ...]:
 
 
 def augment(x: np.ndarray, y: np.ndarray, augs: tuple[Aug, ...], rng: np.random.Generator, symmetric: frozenset[int] = frozenset()) -> np.ndarray:
-    """Return an augmented copy of x (B, 1, S, W); x itself is not modified."""
+    """Return an augmented copy of x (B, L, S, W), L links (1, or a joint model's); x itself is
+    not modified. Time shifts and flips move every link together (their packets are the same);
+    gains, dropped subcarriers and subcarrier orders are drawn per link (each has its own radio
+    and multipath)."""
     if not augs:
         return x
+    x = np.array(x, dtype=np.float32, copy=True)
+    b, c, s, w = x.shape
+    for aug in augs:
+        hit = rng.random(b) < aug.p
+        if aug.name == "scale":
+            factor = rng.uniform(1 - aug.m, 1 + aug.m, size=(b, c)).astype(np.float32)
+            x[hit] *= factor[hit, :, None, None]
+        elif aug.name == "rotate":
+            limit = int(round(aug.m * w))
+            shifts = rng.integers(-limit, limit + 1, size=b)
+            for i in np.nonzero(hit)[0]:
+                x[i] = np.roll(x[i], int(shifts[i]), axis=-1)
+        elif aug.name == "flip":
+            allowed = np.isin(y, list(symmetric)) if symmetric else np.zeros(b, dtype=bool)
+            sel = hit & allowed
+            x[sel] = x[sel, ..., ::-1]
+        elif aug.name == "drop-sub":
+            mask = (rng.random((b, c, s)) < aug.m) & hit[:, None, None]
+            fill = x.mean(axis=(2, 3))  # (B, L): each link's window mean
+            rows, links, cols = np.nonzero(mask)
+            x[rows, links, cols, :] = fill[rows, links][:, None]
+        elif aug.name == "drop-pkt":
+            mask = (rng.random((b, w)) < aug.m) & hit[:, None]
+            fill = x.mean(axis=3)  # (B, L, S): per-subcarrier window mean
+            rows, cols = np.nonzero(mask)
+            x[rows, :, :, cols] = fill[rows]
+        elif aug.name == "shuffle-sub":
+            for i in np.nonzero(hit)[0]:
+                for link in range(c):
+                    x[i, link] = x[i, link, rng.permutation(s)]
+    return x
     x = np.array(x, dtype=np.float32, copy=True)
     b, _, s, w = x.shape
     for aug in augs:

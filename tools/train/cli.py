@@ -178,7 +178,7 @@ def run(args) -> int:
     from csi_edge.tools.train.export import write_model
 
     card = write_model(first.model, card, out)
-    if args.adaptable:
+    if args.adaptable and card.adapt is not None:  # a joint model has no per-link adaptation statistics
         from csi_edge.tools.train.bn_adapt import export_adaptable
 
         card = export_adaptable(first.model, card, out)  # NAME.adapt.onnx: BatchNorm adaptation in the daemon

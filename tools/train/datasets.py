@@ -1,7 +1,7 @@
 """Lazy windows over continuous recordings.
 
-A `Recording` is one continuous stretch of packets: per-packet features (N, S) float32, one
-label per packet, optional positions (N, 3) in metres (NaN where unknown, e.g. an empty room),
+A `Recording` is one continuous stretch of packets: per-packet features (N, S) float32 (or
+(N, L x S) for L links of one room side by side, the input of a joint model), one label per packet, optional positions (N, 3) in metres (NaN where unknown, e.g. an empty room),
 and the dataset *part* it belongs to (e.g. `d2` for day 2, `trial02`). Windows never cross
 recordings: a new file, a new 3DO sequence or a new `group` in an amplitudes NPZ starts a new
 recording.
@@ -31,6 +31,8 @@ class Recording:
     positions: np.ndarray | None = None  # (N, 3) float32 metres, NaN unknown
     layouts: tuple[str, ...] = ()  # secondary-channel layouts seen in the frames
     bandwidth: int | None = None  # MHz of most frames (20 or 40); None unknown
+    links: int = 1  # links side by side in `features` (link after link, S each): a joint model's input
+    seq: np.ndarray | None = None  # (N,) TX sequence number of each packet, where known
 
     def __len__(self) -> int:
         return len(self.features)
@@ -70,8 +72,18 @@ class WindowSet:
         return len(self.rec)
 
     @property
-    def subcarriers(self) -> int:
+    def links(self) -> int:
+        return self.recordings[0].links if self.recordings else 1
+
+    @property
+    def width(self) -> int:
+        """Values per packet: links x subcarriers."""
         return int(self.recordings[0].features.shape[1]) if self.recordings else 0
+
+    @property
+    def subcarriers(self) -> int:
+        """Subcarriers of one link."""
+        return self.width // self.links
 
     @property
     def has_positions(self) -> bool:
@@ -86,9 +98,9 @@ class WindowSet:
         return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
 
     def windows(self, idx: np.ndarray) -> np.ndarray:
-        """(B, W, S) float32 feature windows for window indices `idx`."""
+        """(B, W, links x S) float32 feature windows for window indices `idx`."""
         idx = np.asarray(idx, dtype=np.int64)
-        out = np.empty((len(idx), self.window, self.subcarriers), dtype=np.float32)
+        out = np.empty((len(idx), self.window, self.width), dtype=np.float32)
         offsets = np.arange(self.window)
         for r in np.unique(self.rec[idx]):
             sel = np.nonzero(self.rec[idx] == r)[0]

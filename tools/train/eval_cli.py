@@ -58,9 +58,10 @@ def run(args) -> int:
 
     recordings = relative_recordings(load_specs(args.data, card.feature.name, args.label_regex), card.feature.relative,
                                      parse_baselines(args.baseline))
-    width = recordings[0].features.shape[1]
-    if width != card.feature.subcarriers:
-        raise DataError(f"data has {width} subcarriers per packet; model {card.model_id} expects {card.feature.subcarriers}")
+    width, links = recordings[0].features.shape[1], recordings[0].links
+    if (width, links) != (card.links * card.feature.subcarriers, card.links):
+        raise DataError(f"data has {links} link(s) of {width // links} subcarriers per packet; model {card.model_id} reads "
+                        f"{card.links} link(s) of {card.feature.subcarriers}")  # fmt: skip
     ws = WindowSet(recordings, card.window, args.hop or card.hop, card.classes)
     if len(ws) == 0:
         raise DataError(f"no windows of {card.window} packets with labels among {list(card.classes)} in {', '.join(args.data)}")

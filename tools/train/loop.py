@@ -84,7 +84,7 @@ def setup_torch(seed: int, threads: int) -> None:
 
 def make_model(arch: str, n_classes: int, pipeline: Pipeline) -> JointModel:
     reducer = Reducer(*pipeline.reducer) if pipeline.reducer is not None else None
-    return JointModel(build_net(arch, n_classes), reducer)
+    return JointModel(build_net(arch, n_classes, pipeline.card.links), reducer)
 
 
 def joint_loss(logits, pos_pred, y, pos_true, alpha: float) -> torch.Tensor:

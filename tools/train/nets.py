@@ -39,17 +39,17 @@ def _conv_bn(cin: int, cout: int, k, stride=1, groups: int = 1, act: bool = True
 
 
 class CompactCNN(nn.Module):
-    """(B, 1, S, W): a 4x8 patch conv (stride 2x4) to `width` channels, then three 3x3 stride-2
+    """(B, L, S, W), L links as channels (1 for one link): a 4x8 patch conv (stride 2x4) to `width` channels, then three 3x3 stride-2
     conv blocks (2w, 4w, 4w channels), global average pooling and the two heads.
 
     For S = 52, W = 351 and width 8: 8x26x87 -> 16x13x44 -> 32x7x22 -> 32x4x11; ~15 k parameters,
     ~2.3 M multiply-adds per window (strided convolutions instead of pooling keep it cheap)."""
 
-    def __init__(self, n_classes: int, width: int = 8) -> None:
+    def __init__(self, n_classes: int, width: int = 8, in_channels: int = 1) -> None:
         super().__init__()
         w = width
         self.body = nn.Sequential(
-            nn.Conv2d(1, w, (4, 8), (2, 4), (1, 2), bias=False),
+            nn.Conv2d(in_channels, w, (4, 8), (2, 4), (1, 2), bias=False),
             nn.BatchNorm2d(w),
             nn.SiLU(),
             _conv_bn(w, 2 * w, 3, 2),
@@ -168,11 +168,12 @@ class JointModel(nn.Module):
         return self.net(x)
 
 
-def build_net(arch: str, n_classes: int) -> nn.Module:
+def build_net(arch: str, n_classes: int, links: int = 1) -> nn.Module:
+    """The network for `links` links (a joint model stacks them as input channels)."""
     if arch == "compact":
-        return CompactCNN(n_classes)
+        return CompactCNN(n_classes, in_channels=links)
     if arch == "compact-wide":
-        return CompactCNN(n_classes, width=16)
+        return CompactCNN(n_classes, width=16, in_channels=links)
     if arch == "efficientnetv2s":
-        return EfficientNetV2S(n_classes)
+        return EfficientNetV2S(n_classes, in_channels=links)
     raise ValueError(f"unknown architecture {arch!r} (known: {', '.join(ARCHS)})")

@@ -33,7 +33,8 @@ def draft_card(name: str, ws: WindowSet, feature: str, transform: str, scaler: s
         heads=standard_heads(ws.classes),
         feature=FeatureSpec(name=feature, transform=transform, subcarriers=ws.subcarriers, layouts=tuple(layouts)),
         scaler=ScalerSpec(kind=scaler, per_window=per_window),
-        input_shape=(None, 1, ws.subcarriers, w_out),
+        input_shape=(None, ws.links, ws.subcarriers, w_out),
+        links=ws.links,
     )
 
 

@@ -63,6 +63,10 @@ def load_data(train_specs, val_specs, test_specs, opts: Options, label_regex: st
     train_recs = load(train_specs)
     val_recs = load(val_specs) if val_specs else []
     test_recs = load(test_specs) if test_specs else []
+    links = sorted({r.links for r in [*train_recs, *val_recs, *test_recs]})
+    if len(links) > 1:
+        raise UsageError(f"the data mixes recordings of {' and '.join(map(str, links))} links side by side; a model reads one "
+                         "number of links (give every SPEC the same sim links=...)")  # fmt: skip
     classes = select_classes(train_recs, opts.classes)
     if len(classes) < 2:
         raise DataError(f"training data has {len(classes)} class(es) {list(classes)}; need at least 2")
@@ -116,8 +120,10 @@ def build_pipeline(data: Data, opts: Options, seed: int, name: str = "model") ->
     feature = dataclasses.replace(card.feature, relative=opts.relative, bandwidth=bandwidths[0] if len(bandwidths) == 1 else None)
     card = dataclasses.replace(card, feature=feature)
     sample = prep.fit_sample(data.train, seed)
+    if card.links > 1:
+        joint_only_options(opts)
     card = prep.fit_scaler(card, sample, per_subcarrier=opts.scaler_stats == "subcarrier")
-    card = dataclasses.replace(card, adapt=adapt_spec(card, sample))
+    card = dataclasses.replace(card, adapt=adapt_spec(card, sample) if card.links == 1 else None)
     pipeline = Pipeline(card)
     if opts.reduce in ("pca", "ica"):
         if not 1 <= opts.dims <= card.feature.subcarriers:
@@ -126,6 +132,15 @@ def build_pipeline(data: Data, opts: Options, seed: int, name: str = "model") ->
     elif opts.reduce == "umap":
         raise UsageError("--reduce umap is applied to the recordings by the ablation runner (apply_umap), not in the model")
     return pipeline
+
+
+def joint_only_options(opts: Options) -> None:
+    """What a joint model over several links does not support (each would mix the links)."""
+    refused = {"--reduce": opts.reduce != "none", "--scaler-stats subcarrier": opts.scaler_stats == "subcarrier",
+               "--relative": opts.relative != "none"}  # fmt: skip
+    for flag, given in refused.items():
+        if given:
+            raise UsageError(f"{flag}: not for a joint model over several links (the data has links side by side)")
 
 
 def apply_umap(data: Data, opts: Options, seed: int) -> Data:

@@ -4,7 +4,7 @@
 |---|---|---|---|
 | `session:DIR` | a capture session directory | `part=NAME` | `part` or the session's day tag or dir name |
 | `3do:DIR` | 3DO root with `d1..d3/<seq>/csiposreg.csv` | `days=1,2`, `seq=w1,s2`, `split=train,val,test` (the paper's day-1 split) | `d1`, `d2`, `d3` |
-| `sim:OPTS` | the simulator's 3-day benchmark (`benchmark_days`: days x 4 activities x sequences), plus `mixed` runs per day of 4 x `seconds` with transitions | `days=1,2,3`, `seconds=60` (per sequence), `sequences=3`, `mixed=0`, `seed=0`, `link=0` (receiver position) | `d1`, `d2`, `d3` |
+| `sim:OPTS` | the simulator's 3-day benchmark (`benchmark_days`: days x 4 activities x sequences), plus `mixed` runs per day of 4 x `seconds` with transitions | `days=1,2,3`, `seconds=60` (per sequence), `sequences=3`, `mixed=0`, `seed=0`, `link=0` (receiver position), or `links=0,1,2` (several receivers of the same room side by side: a joint model's input, packets every link received) | `d1`, `d2`, `d3` |
 | `amplitudes:FILE.npz` | arrays: `amplitude` (N, S) float, `label` (N,) str; optional `timestamp_s` (a gap > 1 s or a step back starts a new recording), `x`, `y`, `z`, `group` | `part=NAME` | `part` or the file stem |
 | `csi:GLOB` | ESP32 log files (esp-csi, ESP32-CSI-Tool CSV, binary v1), label from the file name with `--label-regex` | `part=REGEX` (first group of the file name is the part) | `part` group or `all` |
 
@@ -74,7 +74,8 @@ def frames_recording(frames: FrameBatch, labels, part: str, source: str, feature
     codes = frames.meta["bandwidth"][valid]
     codes = codes[(codes == 0) | (codes == 1)]
     bandwidth = (20, 40)[int(np.bincount(codes.astype(np.int64)).argmax())] if len(codes) else None
-    return Recording(values[valid], np.asarray(labels, dtype=str), part, source, pos, layouts, bandwidth)
+    return Recording(values[valid], np.asarray(labels, dtype=str), part, source, pos, layouts, bandwidth,
+                     seq=frames.meta["seq"][valid].astype(np.int64))
 
 
 def load_spec(spec: str, feature: str = "amplitude", label_regex: str | None = None) -> list[Recording]:
@@ -241,26 +242,56 @@ def _in_split(day: int, seq: str, splits: set[str]) -> bool:
 
 
 def _sim(spec, target, options, feature, label_regex) -> list[Recording]:
-    _check_keys(spec, options, {"days", "seconds", "seed", "sequences", "mixed", "link"})
+    _check_keys(spec, options, {"days", "seconds", "seed", "sequences", "mixed", "link", "links"})
     days = _int_list(spec, "days", options.get("days", "1,2,3"))
+    if "link" in options and "links" in options:
+        raise UsageError(f"dataset SPEC {spec!r}: give link (one receiver) or links (several side by side), not both")
+    links = _int_list(spec, "links", options.get("links", options.get("link", "0")))
+    if len(set(links)) != len(links):
+        raise UsageError(f"dataset SPEC {spec!r}: links must differ (got {options['links']})")
     try:
         seconds = float(options.get("seconds", "60"))
         seed = int(options.get("seed", "0"))
         sequences = int(options.get("sequences", "3"))
         mixed = int(options.get("mixed", "0"))
-        link = int(options.get("link", "0"))
     except ValueError:
-        raise UsageError(f"dataset SPEC {spec!r}: seconds must be a number, seed, sequences, mixed and link integers") from None
+        raise UsageError(f"dataset SPEC {spec!r}: seconds must be a number, seed, sequences and mixed integers") from None
+    per_link = [[*_sim_recordings(spec, days, seconds, seed, sequences, link), *_sim_mixed(days, seconds, seed, mixed, link)]
+                for link in links]  # fmt: skip
     out = []
-    for day, name, rec in [*_sim_recordings(spec, days, seconds, seed, sequences, link), *_sim_mixed(days, seconds, seed, mixed, link)]:
-        labels = np.asarray(rec.labels)
-        if labels.dtype.kind in "iu":  # activity codes -> names
-            from csi_edge.tools.sim.recording import ACTIVITIES
-
-            labels = np.asarray(ACTIVITIES, dtype=object)[labels]
-        frames = rec.frames if hasattr(rec, "frames") else rec.to_frames()
-        out.append(frames_recording(frames, labels, f"d{day}", f"sim day {day} {name}".strip(), feature, rec.positions))
+    for same in zip(*per_link, strict=True):  # the same person, seen by each link
+        day, name, _ = same[0]
+        recordings = [_sim_recording(rec, day, name, feature) for _, _, rec in same]
+        out.append(recordings[0] if len(links) == 1 else side_by_side(recordings, links))
     return out
+
+
+def _sim_recording(rec, day: int, name: str, feature: str) -> Recording:
+    labels = np.asarray(rec.labels)
+    if labels.dtype.kind in "iu":  # activity codes -> names
+        from csi_edge.tools.sim.recording import ACTIVITIES
+
+        labels = np.asarray(ACTIVITIES, dtype=object)[labels]
+    frames = rec.frames if hasattr(rec, "frames") else rec.to_frames()
+    return frames_recording(frames, labels, f"d{day}", f"sim day {day} {name}".strip(), feature, rec.positions)
+
+
+def side_by_side(recordings: list[Recording], links: list[int]) -> Recording:
+    """The packets every link received (matched by TX sequence number, increasing within each
+    recording), each link's features side by side, link after link: what a joint model reads.
+    Labels and positions are the first link's (the same person)."""
+    seqs = [r.seq for r in recordings]
+    if any(s is None for s in seqs):
+        raise DataError("links side by side need each packet's sequence number")
+    common = seqs[0]
+    for seq in seqs[1:]:
+        common = np.intersect1d(common, seq)
+    rows = [np.searchsorted(seq, common) for seq in seqs]
+    first = recordings[0]
+    return Recording(np.concatenate([r.features[i] for r, i in zip(recordings, rows, strict=True)], axis=1),
+                     first.labels[rows[0]], first.part, f"{first.source} links {','.join(map(str, links))}",
+                     None if first.positions is None else first.positions[rows[0]], first.layouts, first.bandwidth,
+                     links=len(recordings), seq=common)  # fmt: skip
 
 
 def _sim_mixed(days: list[int], seconds: float, seed: int, count: int, link: int = 0):

@@ -105,3 +105,16 @@ def test_joint_model_needs_as_many_links_as_it_reads(tmp_path, room):
     with pytest.raises(ModelMismatchError, match="restart to switch"):
         links.set_model(joint)
     assert links[0].pipeline.model is per_link
+
+
+def test_a_joint_model_with_a_novelty_calibration_reports_novelty(tmp_path, room):
+    """Novelty is a score of the joint model's one set of logits: no per-link state needed."""
+    import json
+
+    path = build_tiny_model(tmp_path / "j", window=100, hop=10, links=3)
+    card_path = path.with_name(path.name + ".json")
+    card = json.loads(card_path.read_text())
+    card["novelty"] = {"score": "msp", "quantiles": [i / 100 for i in range(101)], "threshold": 0.99}
+    card_path.write_text(json.dumps(card))
+    results = run(LinkSet.build(config(room), LoadedModel.load(path, warmup=0), "jetson"))
+    assert results and all(r.estimate.novelty is not None and 0.0 <= r.estimate.novelty <= 1.0 for r in results)

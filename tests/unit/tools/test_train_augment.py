@@ -83,3 +83,24 @@ def test_probability_zero_is_identity_and_parse_errors():
     for bad in ("spin", "rotate:2", "rotate:x"):
         with pytest.raises(UsageError):
             parse_augment(bad)
+
+
+def test_joint_windows_move_together_in_time_and_vary_per_link_otherwise():
+    """(B, L, S, W): a rotation shifts every link alike (their packets are the same); gains,
+    dropped subcarriers and subcarrier orders are drawn for each link."""
+    rng = np.random.default_rng(3)
+    x, y = rng.random((4, 3, 6, 40), dtype=np.float32) + 1.0, np.zeros(4, dtype=np.int64)
+    rotated = augment(x, y, parse_augment("rotate:1:0.125"), np.random.default_rng(1))
+    for i in range(4):
+        assert any(np.array_equal(np.roll(x[i], k, axis=-1), rotated[i]) for k in range(-5, 6))
+    scaled = augment(x, y, parse_augment("scale:1:0.5"), np.random.default_rng(1))
+    gains = (scaled / x).reshape(4, 3, -1)
+    assert np.allclose(gains, gains[..., :1], rtol=1e-5)  # one gain per window and link
+    assert all(len(np.unique(np.round(gains[i, :, 0], 5))) == 3 for i in range(4))  # each link its own
+    shuffled = augment(x, y, parse_augment("shuffle-sub:1"), np.random.default_rng(1))
+    for i in range(4):
+        for link in range(3):
+            assert sorted(map(tuple, shuffled[i, link])) == sorted(map(tuple, x[i, link]))  # rows of the same link
+    assert all(not np.array_equal(shuffled[:, link], x[:, link]) for link in range(3))
+    dropped = augment(x, y, parse_augment("drop-sub:1:0.5"), np.random.default_rng(1))
+    assert all((dropped[:, link] != x[:, link]).any() for link in range(3))
