@@ -252,8 +252,9 @@ class FuseConfig:
     max_skew_s: float = key(2.0, "largest node clock offset that is corrected (the estimate is clamped to +-this)", lo=0.0, hi=3600.0)
     stale_s: float = key(3.0, "a node without a state for this long is stale: not fused, reported in health", lo=0.1, hi=3600.0)
     drop_s: float = key(30.0, "a node without a state for this long (or offline) is dropped until it publishes again", lo=0.1, hi=86400.0)
-    pooling: str = key("mean", "how class probabilities combine: `mean` (weighted mean; better on the simulator's days 2 and 3, "
-                       "docs/fleet.md) or `product` (weighted geometric mean)", choices=("mean", "product"))
+    pooling: str = key("product", "how class probabilities combine: `product` (weighted geometric mean: on the simulator it beats "
+                       "the best single link on days 2 and 3, `mean` does not on day 3; docs/benchmarks.md) or `mean` "
+                       "(weighted mean)", choices=("mean", "product"))  # fmt: skip
     presence_threshold: float = key(0.5, "fused presence when 1 - p(empty) reaches this", lo=0.0, hi=1.0)
     geometry_scale_m: float = key(1.5, "a position estimate this far from its link's TX-RX line gets weight exp(-1/2) (with [[fuse.links]])",
                                   lo=0.05, hi=100.0)

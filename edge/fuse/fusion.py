@@ -67,7 +67,7 @@ class Fused:
     position_weights: dict[str, float]  # node -> normalised weight of its position (only nodes that gave one)
 
 
-def pool(estimates: Sequence[NodeEstimate], method: str = "mean") -> dict[str, float]:
+def pool(estimates: Sequence[NodeEstimate], method: str = "product") -> dict[str, float]:
     """Pooled class probabilities over the classes all estimates share (summing to 1)."""
     classes = [c for c in estimates[0].probabilities if all(c in e.probabilities for e in estimates[1:])]
     if not classes:
@@ -104,7 +104,7 @@ def position_weights(estimates: Sequence[NodeEstimate], scale_m: float) -> dict[
     return {n: w / total for n, w in raw.items()} if total > 0 else {n: 1.0 / len(raw) for n in raw}
 
 
-def fuse(estimates: Sequence[NodeEstimate], pooling: str = "mean", presence_threshold: float = 0.5,
+def fuse(estimates: Sequence[NodeEstimate], pooling: str = "product", presence_threshold: float = 0.5,
          geometry_scale_m: float = 1.5) -> Fused | None:  # fmt: skip
     """The room's estimate from its links' (None when there is nothing to fuse)."""
     if not estimates:
