@@ -24,7 +24,8 @@ One command, so the evaluation can be re-run with a new training recipe:
    window position. Positions are published only by models with measured skill; the trained
    heads are also scored raw (`rmse_raw_m`, forced on here only) to show what they would add,
    beside the constant baseline on the same windows (`rmse_constant_m`: the card's mean
-   training position; for the fusion, the mean of the links' baselines).
+   training position; for the fusion, the mean of the links' baselines). A fused position is
+   published as `csi-edge fuse` would: fused from the links that publish one.
 
 Writes a CSV (one row per day x seed x source) and, with `--plot`, a PNG of accuracy and RMSE
 per source; prints the table averaged over seeds.
@@ -140,6 +141,10 @@ def as_scored(state: dict) -> dict:
 
 
 def fused_states(rounds: list[dict[str, dict]], pooling: str, geometry: dict | None, weights: dict | None = None) -> list[dict]:
+    """The fused state of every round. `raw`: the position fused from every link's raw head;
+    `position`: what `csi-edge fuse` would publish, fused from the links that publish one."""
+    from dataclasses import replace
+
     from csi_edge.fuse.fusion import NodeEstimate, fuse
 
     out = []
@@ -147,10 +152,11 @@ def fused_states(rounds: list[dict[str, dict]], pooling: str, geometry: dict | N
         ests = [NodeEstimate(n, s["probabilities"], s["confidence"], None if s["position"] is None else tuple(s["position"][k] for k in "xyz"),
                              None if geometry is None else geometry[n], 1.0 if weights is None else weights[n]) for n, s in r.items()]  # fmt: skip
         f = fuse(ests, pooling=pooling)
-        assert f is not None
-        pos = None if f.position is None else dict(zip("xyz", f.position, strict=True))
-        published = all(s["published_position"] for s in r.values())
-        out.append({"activity": f.activity, "presence": f.presence, "raw": pos, "position": pos, "published": published and pos is not None,
+        served = fuse([e if r[e.node]["published_position"] else replace(e, position=None) for e in ests], pooling=pooling)
+        assert f is not None and served is not None
+        raw = None if f.position is None else dict(zip("xyz", f.position, strict=True))
+        pub = None if served.position is None else dict(zip("xyz", served.position, strict=True))
+        out.append({"activity": f.activity, "presence": f.presence, "raw": raw, "position": pub, "published": pub is not None,
                     "packet_seq": max(s["packet_seq"] for s in r.values())})  # fmt: skip
     return out
 
