@@ -317,7 +317,10 @@ def plot(table: list[dict], path: Path) -> None:
         ax.set_xticklabels(sources, rotation=30, ha="right")
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend()
+        ax.legend(loc="upper right", ncol=3)
+    axes[0].set_ylim(0, 115)  # room for the legend above the bars
+    rmse = [v for r in table for v in (r["rmse_raw_m"], r["rmse_constant_m"]) if v == v]  # no NaN (models without positions)
+    axes[1].set_ylim(0, 1.25 * max(rmse, default=1.0))
     axes[0].set_title("each link alone vs fused (mean of seeds, +-std)")
     axes[1].set_title("positions of the heads (published only with skill)")
     fig.tight_layout()
