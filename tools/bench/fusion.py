@@ -22,7 +22,10 @@ One command, so the evaluation can be re-run with a new training recipe:
 6. scored against the simulator's truth at each state's newest packet: activity accuracy,
    presence accuracy, and position RMSE (m) over windows with a person, against the mean
    window position. Positions are published only by models with measured skill; the trained
-   heads are also scored raw (`rmse_raw_m`, forced on here only) to show what they would add.
+   heads are also scored raw (`rmse_raw_m`, forced on here only) to show what they would add,
+   beside the constant baseline on the same windows (`rmse_constant_m`: the card's mean
+   training position; for the fusion, the mean of the links' baselines). A fused position is
+   published as `csi-edge fuse` would: fused from the links that publish one.
 
 Writes a CSV (one row per day x seed x source) and, with `--plot`, a PNG of accuracy and RMSE
 per source; prints the table averaged over seeds.
@@ -116,16 +119,19 @@ def aligned(per_link: dict[str, list[dict]]) -> list[dict[str, dict]]:
     return rounds
 
 
-def score(pairs: list[tuple[dict, int, np.ndarray | None]], classes: tuple[str, ...]) -> dict:
-    """Accuracy, presence accuracy and position RMSE of (state, true code, true position)."""
+def score(pairs: list[tuple[dict, int, np.ndarray | None]], baseline: np.ndarray | None) -> dict:
+    """Accuracy, presence accuracy and position RMSE of (state, true code, true position), and the
+    RMSE of the constant `baseline` position over the windows the raw position is scored on."""
     from csi_edge.tools.sim.recording import ACTIVITIES
 
     correct = [s["activity"] == ACTIVITIES[c] for s, c, _ in pairs]
     presence = [bool(s["presence"]) == (ACTIVITIES[c] != "empty") for s, c, _ in pairs if s["presence"] is not None]
     raw = [np.sum((np.array([s["raw"][k] for k in "xyz"]) - p) ** 2) for s, c, p in pairs if p is not None and s.get("raw")]
+    const = [np.sum((baseline - p) ** 2) for s, c, p in pairs if p is not None and s.get("raw") and baseline is not None]
     pub = [np.sum((np.array([s["position"][k] for k in "xyz"]) - p) ** 2) for s, c, p in pairs if p is not None and s.get("published")]
     return {"n": len(pairs), "accuracy": float(np.mean(correct)), "presence_accuracy": float(np.mean(presence)) if presence else float("nan"),
             "rmse_raw_m": float(np.sqrt(np.mean(raw))) if raw else float("nan"), "n_positions": len(raw),
+            "rmse_constant_m": float(np.sqrt(np.mean(const))) if const else float("nan"),
             "rmse_published_m": float(np.sqrt(np.mean(pub))) if pub else float("nan"), "n_published": len(pub)}  # fmt: skip
 
 
@@ -135,6 +141,10 @@ def as_scored(state: dict) -> dict:
 
 
 def fused_states(rounds: list[dict[str, dict]], pooling: str, geometry: dict | None, weights: dict | None = None) -> list[dict]:
+    """The fused state of every round. `raw`: the position fused from every link's raw head;
+    `position`: what `csi-edge fuse` would publish, fused from the links that publish one."""
+    from dataclasses import replace
+
     from csi_edge.fuse.fusion import NodeEstimate, fuse
 
     out = []
@@ -142,12 +152,30 @@ def fused_states(rounds: list[dict[str, dict]], pooling: str, geometry: dict | N
         ests = [NodeEstimate(n, s["probabilities"], s["confidence"], None if s["position"] is None else tuple(s["position"][k] for k in "xyz"),
                              None if geometry is None else geometry[n], 1.0 if weights is None else weights[n]) for n, s in r.items()]  # fmt: skip
         f = fuse(ests, pooling=pooling)
-        assert f is not None
-        pos = None if f.position is None else dict(zip("xyz", f.position, strict=True))
-        published = all(s["published_position"] for s in r.values())
-        out.append({"activity": f.activity, "presence": f.presence, "raw": pos, "position": pos, "published": published and pos is not None,
+        served = fuse([e if r[e.node]["published_position"] else replace(e, position=None) for e in ests], pooling=pooling)
+        assert f is not None and served is not None
+        raw = None if f.position is None else dict(zip("xyz", f.position, strict=True))
+        pub = None if served.position is None else dict(zip("xyz", served.position, strict=True))
+        out.append({"activity": f.activity, "presence": f.presence, "raw": raw, "position": pub, "published": pub is not None,
                     "packet_seq": max(s["packet_seq"] for s in r.values())})  # fmt: skip
     return out
+
+
+def card_baselines(models: Path, links: list[int]) -> dict[str, np.ndarray | None]:
+    """Each link's constant position baseline (its card's mean training position; None: no head)."""
+    from csi_edge.model.card import load_card
+
+    out: dict[str, np.ndarray | None] = {}
+    for k in links:
+        card, _ = load_card(models / f"link{k}", verify_onnx=False)
+        head = card.head("position")
+        out[f"link{k}"] = None if head is None or head.baseline is None else np.asarray(head.baseline, dtype=np.float64)
+    return out
+
+
+def mean_baseline(baselines: dict[str, np.ndarray | None]) -> np.ndarray | None:
+    known = [b for b in baselines.values() if b is not None]
+    return np.mean(known, axis=0) if known else None
 
 
 def card_weights(models: Path, links: list[int]) -> dict[str, float]:
@@ -186,6 +214,8 @@ def evaluate(models: Path, links: list[int], days: list[int], seeds: list[int], 
 
     weights = card_weights(models, links)
     print("link weights from validation accuracy:", json.dumps({k: round(v, 3) for k, v in weights.items()}))
+    baselines = card_baselines(models, links)
+    print("constant position baselines (m):", json.dumps({k: None if b is None else b.round(3).tolist() for k, b in baselines.items()}))
     recordings = {}
     for day, seed in tqdm([(d, s) for d in days for s in seeds], desc="fusion eval", unit="recording"):
         per_link, truth = {}, None
@@ -198,7 +228,7 @@ def evaluate(models: Path, links: list[int], days: list[int], seeds: list[int], 
     rows = []
     for (day, seed), (per_link, (labels, means)) in recordings.items():
         for name, states in per_link.items():
-            rows.append(_row(day, seed, name, [as_scored(s) for s in states], labels, means))
+            rows.append(_row(day, seed, name, [as_scored(s) for s in states], labels, means, baselines[name]))
     link_acc = {(r["day"], r["source"]): [] for r in rows}
     for r in rows:
         link_acc[(r["day"], r["source"])].append(r["accuracy"])
@@ -219,13 +249,13 @@ def evaluate(models: Path, links: list[int], days: list[int], seeds: list[int], 
             variants["fused-mean+xday"] = fused_states(rounds, "mean", None, xday)
             variants["fused-product+xday"] = fused_states(rounds, "product", None, xday)
         for name, states in variants.items():
-            rows.append(_row(day, seed, name, states, labels, means))
+            rows.append(_row(day, seed, name, states, labels, means, mean_baseline(baselines)))
     return rows
 
 
-def _row(day: int, seed: int, name: str, states: list[dict], labels: dict, means: dict) -> dict:
+def _row(day: int, seed: int, name: str, states: list[dict], labels: dict, means: dict, baseline: np.ndarray | None) -> dict:
     pairs = [(s, labels[s["packet_seq"]], means.get(s["packet_seq"])) for s in states if s["packet_seq"] in labels]
-    return {"day": day, "seed": seed, "source": name, **score(pairs, ())}
+    return {"day": day, "seed": seed, "source": name, **score(pairs, baseline)}
 
 
 def summary(rows: list[dict]) -> list[dict]:
@@ -235,7 +265,7 @@ def summary(rows: list[dict]) -> list[dict]:
     out = []
     for (day, source), rs in groups.items():
         out.append({"day": day, "source": source, "seeds": len(rs),
-                    **{k: _nanmean([r[k] for r in rs]) for k in ("accuracy", "presence_accuracy", "rmse_raw_m", "rmse_published_m")},
+                    **{k: _nanmean([r[k] for r in rs]) for k in ("accuracy", "presence_accuracy", "rmse_raw_m", "rmse_constant_m", "rmse_published_m")},
                     "published_percent": 100.0 * sum(r["n_published"] for r in rs) / max(1, sum(r["n_positions"] for r in rs)),
                     "accuracy_std": float(np.std([r["accuracy"] for r in rs]))})  # fmt: skip
     return out
@@ -249,7 +279,8 @@ def _nanmean(values: list[float]) -> float:
 def markdown(table: list[dict]) -> str:
     """The summary as a Markdown table: one row per source, columns per day."""
     days = sorted({r["day"] for r in table})
-    head = ["source"] + [f"day {d} {k}" for d in days for k in ("accuracy %", "presence %", "RMSE raw m", "RMSE published m")]
+    head = ["source"] + [f"day {d} {k}" for d in days
+                         for k in ("accuracy %", "presence %", "RMSE published m", "RMSE raw m", "RMSE constant m", "raw / constant")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     by = {(r["source"], r["day"]): r for r in table}
     for source in dict.fromkeys(r["source"] for r in table):
@@ -258,7 +289,7 @@ def markdown(table: list[dict]) -> str:
             r = by[(source, d)]
             pub = "-" if r["rmse_published_m"] != r["rmse_published_m"] else f"{r['rmse_published_m']:.2f}"
             cells += [f"{100 * r['accuracy']:.1f} +- {100 * r['accuracy_std']:.1f}", f"{100 * r['presence_accuracy']:.1f}",
-                      f"{r['rmse_raw_m']:.2f}", pub]  # fmt: skip
+                      pub, f"{r['rmse_raw_m']:.2f}", f"{r['rmse_constant_m']:.2f}", f"{r['rmse_raw_m'] / r['rmse_constant_m']:.3f}"]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -279,12 +310,17 @@ def plot(table: list[dict], path: Path) -> None:
         axes[0].bar(x, [rows[s]["accuracy"] * 100 for s in sources], width, yerr=[rows[s]["accuracy_std"] * 100 for s in sources],
                     label=f"day {day}")  # fmt: skip
         axes[1].bar(x, [rows[s]["rmse_raw_m"] for s in sources], width, label=f"day {day}")
+        axes[1].scatter(x, [rows[s]["rmse_constant_m"] for s in sources], marker="_", s=300, color="black", zorder=3,
+                        label="constant baseline" if i == 0 else None)  # fmt: skip
     for ax, label in ((axes[0], "activity accuracy (%)"), (axes[1], "position RMSE of the raw heads (m)")):
         ax.set_xticks(np.arange(len(sources)) + width * (len(days) - 1) / 2)
         ax.set_xticklabels(sources, rotation=30, ha="right")
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend()
+        ax.legend(loc="upper right", ncol=3)
+    axes[0].set_ylim(0, 115)  # room for the legend above the bars
+    rmse = [v for r in table for v in (r["rmse_raw_m"], r["rmse_constant_m"]) if v == v]  # no NaN (models without positions)
+    axes[1].set_ylim(0, 1.25 * max(rmse, default=1.0))
     axes[0].set_title("each link alone vs fused (mean of seeds, +-std)")
     axes[1].set_title("positions of the heads (published only with skill)")
     fig.tight_layout()
