@@ -73,6 +73,8 @@ def model_info(path: Path, config_path: str | None = None) -> dict:
         "position_skill": position_skill_text(card, ratio),
         "publishes_position": publishes_position(card, ratio),
         "input": f"{card.input_name} {list(card.input_shape)}",
+        "links": f"{card.links} (one model over the links' windows together: run it with {card.links} sources)" if card.links > 1
+        else "1 (runs on each link)",
         "feature": f"{card.feature.name}, transform {card.feature.transform}, layouts {list(card.feature.layouts)}",
         "window": f"{card.window} packets, hop {card.hop}, {card.rate_hz:g} Hz",
         "scaler": f"{card.scaler.kind}, per-window {card.scaler.per_window}",

@@ -103,3 +103,42 @@ def test_no_position_entity_without_skill_and_stale_ones_are_removed(tmp_path, m
     second = retained_discovery(mosquitto, subscriber_factory)
     assert not position_topics & set(second)  # removed: no entity for what is not published
     assert "homeassistant/sensor/csi_edge_pos/activity/config" in second
+
+
+ROOM3 = REPO / "models" / "room3"
+
+
+@pytest.mark.skipif(not ROOM3.with_suffix(".json").exists(), reason="needs the shipped joint model")
+def test_three_links_read_together_publish_positions_that_beat_the_constant(tmp_path):
+    """The shipped joint model (three receivers of one room, `links: 3`) on a simulated day-2
+    room it never saw: the daemon matches the links' windows, publishes a position while someone
+    is there, and those positions are nearer the truth than the card's constant baseline."""
+    import numpy as np
+
+    from csi_edge.tools.sim import simulate
+
+    recordings = [simulate(120, day=2, activity="mixed", seed=11, link=link) for link in range(3)]
+    sources = []
+    for link, rec in enumerate(recordings):
+        path = tmp_path / f"link{link}.bin"
+        path.write_bytes(rec.to_v1())
+        sources += ["--source", f"l{link}=replay:{path}"]
+    got = states(run_daemon(*sources, "--model", str(ROOM3), "--no-mqtt", "--jsonl", "-"))
+    card, _ = load_card(ROOM3)
+    assert card.links == 3 and len(got) > 500 and all("link" not in s for s in got)  # one joint state per window
+    seqs = np.concatenate([rec.truth["seq"] for rec in recordings])  # the same person on every link
+    xyz = np.concatenate([np.stack([rec.truth[a] for a in "xyz"], axis=1) for rec in recordings])
+    placed = [s for s in got if s["position"] is not None]
+    assert len(placed) > 300 and all(s["presence"] for s in placed)
+    # what a window can tell, and what the model was trained on: the mean position over its packets
+    def window_mean(end: int) -> np.ndarray:
+        block = xyz[(seqs > end - card.window) & (seqs <= end)]
+        block = block[np.isfinite(block).all(axis=1)]
+        return block.mean(axis=0) if len(block) else np.full(3, np.nan)
+
+    truth = np.array([window_mean(s["packet_seq"]) for s in placed])
+    estimate = np.array([[s["position"][a] for a in "xyz"] for s in placed])
+    known = np.isfinite(truth).all(axis=1)  # windows that end as the person enters are partly empty
+    model_rmse = float(np.sqrt(((estimate - truth)[known] ** 2).sum(axis=1).mean()))
+    constant_rmse = float(np.sqrt(((np.asarray(card.head("position").baseline) - truth[known]) ** 2).sum(axis=1).mean()))
+    assert known.sum() > 300 and model_rmse < 0.9 * constant_rmse, (model_rmse, constant_rmse)
