@@ -5,6 +5,7 @@ and the benchmark drive it), and no per-packet Python objects: every stage works
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -181,6 +182,8 @@ class Pipeline:
         heads = self.model.run(x) if calib.session is None else calib.session.run(x)
         self.inference_ms.add((time.perf_counter() - t0) * 1000.0 / len(x))
         estimates = self.post(heads, None if card.novelty is None else novelty(card.novelty, heads[ACTIVITY]))
+        if calib.alarm:  # the room changed since its baseline: a position skill measured before it no longer holds
+            estimates = [dataclasses.replace(e, position=None) for e in estimates]
         calib.estimates([e.activity for e in estimates], [e.confidence for e in estimates], out.windows)
         now = utc_iso()
         results = []

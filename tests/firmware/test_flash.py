@@ -394,7 +394,9 @@ def test_defaults_are_what_the_shipped_model_and_the_simulator_use():
     assert (link.channel, link.secondary, link.rate_hz) == (sim.channel, sim.secondary, card.rate_hz)
     assert link.secondary in card.feature.layouts
     fits = flash_models.fits(REPO / "models", link)
-    assert [f.name for f in fits if f.runs] == ["default"]
+    assert [f.name for f in fits if f.runs] == ["default", "room3"]
+    assert [f.line() for f in fits][1] == ("room3: runs (but it reads 3 receivers of one room together: flash a transmitter and "
+                                           "3 receivers with these settings)")  # fmt: skip
 
 
 def test_flash_pair_names_the_models_that_cannot_run(tmp_path, capsys):

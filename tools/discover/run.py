@@ -43,7 +43,10 @@ class Discovery:
 
 
 def load_windows(specs: list[str], inp: InputDef, label_regex: str | None) -> Windows:
-    wins = Windows(load_specs(specs, inp.feature, label_regex), inp.window, inp.hop)
+    recordings = load_specs(specs, inp.feature, label_regex)
+    if any(r.links > 1 for r in recordings):
+        raise UsageError(f"{', '.join(specs)}: discover reads one link at a time (give sim link=N, not links=...)")
+    wins = Windows(recordings, inp.window, inp.hop)
     if len(wins) < 2:
         raise DataError(f"{', '.join(specs)}: {len(wins)} window(s) of {inp.window} packets; need more data or a shorter --window")
     return wins

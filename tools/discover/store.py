@@ -41,7 +41,8 @@ class Run:
         from csi_edge.tools.train.prep import draft_card
 
         spec = self.meta["input_card"]
-        shape = SimpleNamespace(window=spec["window"], hop=spec["hop"], classes=tuple(classes), subcarriers=spec["feature"]["subcarriers"])
+        shape = SimpleNamespace(window=spec["window"], hop=spec["hop"], classes=tuple(classes), subcarriers=spec["feature"]["subcarriers"],
+                                links=1)
         feature = spec["feature"]
         card = draft_card(name, shape, feature["name"], feature["transform"], spec["scaler"]["kind"], spec["scaler"]["per_window"],
                           tuple(feature["layouts"]))

@@ -54,6 +54,10 @@ class Windows:
         return len(self.rec)
 
     @property
+    def links(self) -> int:
+        return 1  # discover reads one link (load_windows refuses links side by side)
+
+    @property
     def subcarriers(self) -> int:
         return int(self.recordings[0].features.shape[1]) if self.recordings else 0
 

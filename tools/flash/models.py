@@ -52,6 +52,9 @@ def fit(card_path: Path, link: LinkSettings) -> ModelFit:
         warnings.append(f"its window of {card.window} packets is {card.window / card.rate_hz:.2f} s at the "
                         f"{card.rate_hz:g} Hz it was trained on, {card.window / link.rate_hz:.2f} s at --rate-hz "
                         f"{link.rate_hz}")  # fmt: skip
+    if card.links > 1:
+        warnings.append(f"it reads {card.links} receivers of one room together: flash a transmitter and "
+                        f"{card.links} receivers with these settings")  # fmt: skip
     return ModelFit(card.name, tuple(refused), tuple(warnings))
 
 

@@ -202,3 +202,34 @@ def test_two_sided_novelty_flags_scores_below_the_held_out_range():
     assert novelty(spec, confident)[0] == 1.0 and novelty(spec, usual)[0] < 0.9
     upper = NoveltySpec("energy", spec.quantiles, 0.99)
     assert novelty(upper, confident)[0] == 0.0
+
+
+def test_positions_are_withheld_while_the_room_has_changed(tmp_path):
+    """A position head's skill was measured in the room as it was: while the drift alarm says the
+    room changed (simulated day 3, furniture moved, against a day-1 baseline), the pipeline
+    publishes no position; before the alarm it does (presence forced true)."""
+    pytest.importorskip("onnx")
+    from csi_edge.calibration.cli import record
+    from csi_edge.config import load_config
+    from csi_edge.daemon import load_model
+    from csi_edge.model.card import Skill
+    from csi_edge.pipeline import Pipeline
+    from csi_edge.tools.bench.tiny_model import build_tiny_model
+    from csi_edge.tools.sim import stream
+
+    sim = {"sim.realtime": False, "sim.activity": "empty", "sim.seed": 7, "mqtt.enabled": False}
+    record(load_config(None, sim), "sim", 20.0, 100, 10, progress=False).save(tmp_path / "day1.json")
+    model = build_tiny_model(tmp_path / "m", window=100, hop=10, position_skill=Skill(rmse_m=0.5, baseline_rmse_m=1.0,
+                                                                                         measured_on="validation"))  # fmt: skip
+    cfg = load_config(None, {"calibration.baseline": str(tmp_path / "day1.json"), "model.path": str(model),
+                             "model.presence_threshold": 0.0, "mqtt.enabled": False})  # fmt: skip
+    pipe = Pipeline(cfg, load_model(cfg), "t")
+    before, after = [], []
+    for data, truth in stream(day=3, activity="lying", seed=1, realtime=False, seconds=90):
+        results = pipe.feed(data, float(truth["timestamp_us"][-1]) / 1e6 if len(truth) else 0.0)
+        assert pipe.calibration is not None
+        (after if pipe.calibration.alarm else before).extend(results)
+    assert before and after, "the alarm must come during the stream, not at its start"
+    assert all(r.estimate.presence for r in before + after)
+    assert any(r.estimate.position is not None for r in before)
+    assert all(r.estimate.position is None for r in after)
