@@ -92,33 +92,3 @@ def augment(x: np.ndarray, y: np.ndarray, augs: tuple[Aug, ...], rng: np.random.
                 for link in range(c):
                     x[i, link] = x[i, link, rng.permutation(s)]
     return x
-    x = np.array(x, dtype=np.float32, copy=True)
-    b, _, s, w = x.shape
-    for aug in augs:
-        hit = rng.random(b) < aug.p
-        if aug.name == "scale":
-            factor = rng.uniform(1 - aug.m, 1 + aug.m, size=b).astype(np.float32)
-            x[hit] *= factor[hit, None, None, None]
-        elif aug.name == "rotate":
-            limit = int(round(aug.m * w))
-            shifts = rng.integers(-limit, limit + 1, size=b)
-            for i in np.nonzero(hit)[0]:
-                x[i] = np.roll(x[i], int(shifts[i]), axis=-1)
-        elif aug.name == "flip":
-            allowed = np.isin(y, list(symmetric)) if symmetric else np.zeros(b, dtype=bool)
-            sel = hit & allowed
-            x[sel] = x[sel, ..., ::-1]
-        elif aug.name == "drop-sub":
-            mask = (rng.random((b, s)) < aug.m) & hit[:, None]
-            fill = x.mean(axis=(1, 2, 3))  # window mean
-            rows, cols = np.nonzero(mask)
-            x[rows, 0, cols, :] = fill[rows, None]
-        elif aug.name == "drop-pkt":
-            mask = (rng.random((b, w)) < aug.m) & hit[:, None]
-            fill = x.mean(axis=3)  # (B, 1, S): per-subcarrier window mean
-            rows, cols = np.nonzero(mask)
-            x[rows, 0, :, cols] = fill[rows, 0, :]
-        elif aug.name == "shuffle-sub":
-            for i in np.nonzero(hit)[0]:
-                x[i, 0] = x[i, 0, rng.permutation(s)]
-    return x
