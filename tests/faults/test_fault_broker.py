@@ -89,15 +89,22 @@ def test_closed_port_is_reported_at_once_and_then_on_a_schedule(model):
     assert "broker_error=" in stopped
 
 
-def test_unknown_host_says_so(model):
-    daemon = DaemonProcess(["--source", IDLE_SOURCE, "--node", "nohost", "--model", str(model), "--jsonl", "-",
-                            "--mqtt", "mqtt://no-such-host.invalid:1883", "--set", "health.interval_s=1"])
+def _first_connect_failure(model, node: str, *mqtt_args: str) -> tuple[str, dict, int]:
+    """A daemon whose broker cannot be reached: its first `mqtt_connect_failed` log line, the
+    first health report naming the broker error, and its exit code after SIGTERM."""
+    daemon = DaemonProcess(["--source", IDLE_SOURCE, "--node", node, "--model", str(model), "--jsonl", "-", *mqtt_args,
+                            "--set", "health.interval_s=1"])  # fmt: skip
     try:
         line = daemon.wait_log("mqtt_connect_failed")
         health = _health(daemon, lambda o: o["broker_error"] is not None)
         code = daemon.terminate()
     finally:
         daemon.kill()
+    return line, health, code
+
+
+def test_unknown_host_says_so(model):
+    line, health, code = _first_connect_failure(model, "nohost", "--mqtt", "mqtt://no-such-host.invalid:1883")
     assert code == 0
     assert "host=no-such-host.invalid port=1883" in line and "unknown host" in line
     assert health["broker_error"].startswith("unknown host")
@@ -107,15 +114,7 @@ def test_unknown_host_says_so(model):
 def test_tls_verification_failure_names_the_reason(tmp_path, mosquitto_factory, pki, model, case):
     broker = mosquitto_factory(extra=tls_listener(pki))
     ca, host = (pki / "other-ca.pem", "127.0.0.1") if case == "wrong CA" else (pki / "ca.pem", "localhost")
-    daemon = DaemonProcess(["--source", IDLE_SOURCE, "--node", "tls", "--model", str(model), "--jsonl", "-",
-                            "--mqtt", f"mqtts://{host}:{broker.port}", "--set", f"mqtt.ca_file={ca}",
-                            "--set", "health.interval_s=1"])  # fmt: skip
-    try:
-        line = daemon.wait_log("mqtt_connect_failed")
-        health = _health(daemon, lambda o: o["broker_error"] is not None)
-        code = daemon.terminate()
-    finally:
-        daemon.kill()
+    line, health, code = _first_connect_failure(model, "tls", "--mqtt", f"mqtts://{host}:{broker.port}", "--set", f"mqtt.ca_file={ca}")
     assert code == 0
     assert f"port={broker.port}" in line and "TLS certificate verification failed" in line
     # OpenSSL's words: the broker's chain ends in a CA we do not trust / the name is not in the certificate

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from daemon_harness import REPO
+from rooms import write_room
 
 from csi_edge.model.card import Skill, load_card
 from csi_edge.tools.bench.tiny_model import build_tiny_model
@@ -115,14 +116,8 @@ def test_three_links_read_together_publish_positions_that_beat_the_constant(tmp_
     is there, and those positions are nearer the truth than the card's constant baseline."""
     import numpy as np
 
-    from csi_edge.tools.sim import simulate
-
-    recordings = [simulate(120, day=2, activity="mixed", seed=11, link=link) for link in range(3)]
-    sources = []
-    for link, rec in enumerate(recordings):
-        path = tmp_path / f"link{link}.bin"
-        path.write_bytes(rec.to_v1())
-        sources += ["--source", f"l{link}=replay:{path}"]
+    paths, recordings = write_room(tmp_path, 120, day=2, activity="mixed", seed=11)
+    sources = [arg for link, path in enumerate(paths) for arg in ("--source", f"l{link}=replay:{path}")]
     got = states(run_daemon(*sources, "--model", str(ROOM3), "--no-mqtt", "--jsonl", "-"))
     card, _ = load_card(ROOM3)
     assert card.links == 3 and len(got) > 500 and all("link" not in s for s in got)  # one joint state per window

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from daemon_harness import REPO, DaemonProcess, PtyBoard
+from rooms import write_room
 from test_daemon import model_path  # noqa: F401 - fixture reuse
 
 pytestmark = pytest.mark.timeout(180)
@@ -42,15 +43,7 @@ def payloads(messages, topic: str) -> list:
 @pytest.fixture(scope="module")
 def room_recordings(tmp_path_factory):
     """10 s of one walking person seen by receivers 0, 1 and 2 (v1 bytes, as a board sends them)."""
-    from csi_edge.tools.sim import simulate
-
-    d = tmp_path_factory.mktemp("room")
-    paths = []
-    for link in range(3):
-        path = d / f"link{link}.bin"
-        path.write_bytes(simulate(10, day=1, activity="walking", seed=21, link=link).to_v1())
-        paths.append(path)
-    return paths
+    return write_room(tmp_path_factory.mktemp("room"), 10, day=1, activity="walking", seed=21)[0]
 
 
 def test_three_daemons_of_one_room_are_fused(mosquitto, subscriber_factory, room_recordings, model_path):  # noqa: F811

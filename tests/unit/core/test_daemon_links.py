@@ -11,20 +11,15 @@ from csi_edge.model.runtime import LoadedModel
 from csi_edge.results import state_payload
 
 pytest.importorskip("onnx")
+from rooms import write_room  # noqa: E402
+
 from csi_edge.tools.bench.tiny_model import build_tiny_model  # noqa: E402
-from csi_edge.tools.sim import simulate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory):
     """5 s of one room seen by receivers 0, 1 and 2 (protocol v1 files)."""
-    d = tmp_path_factory.mktemp("room")
-    paths = []
-    for link in range(3):
-        path = d / f"link{link}.bin"
-        path.write_bytes(simulate(5, day=2, activity="sitting", seed=3, link=link).to_v1())
-        paths.append(path)
-    return paths
+    return write_room(tmp_path_factory.mktemp("room"), 5, day=2, activity="sitting", seed=3)[0]
 
 
 def run(links: LinkSet) -> list:
