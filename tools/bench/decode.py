@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from csi_edge.tools.bench.figure import save
+
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
 
 
@@ -184,9 +186,7 @@ def plot(path: str, results: dict) -> None:
     ax.set_title("csi-edge decoder throughput (csiread: same ESP32-CSI-Tool file)")
     ax.set_xlim(0, ax.get_xlim()[1] * 1.12)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def run(args) -> int:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from csi_edge.tools.bench.figure import save
+
 FLOOD_BYTES = 1 << 20
 
 
@@ -188,6 +190,4 @@ def _plot_commands(path: str, results: dict[str, tuple[float, float]], size_mb: 
     ax.set_xlabel(f"seconds, process start to exit ({size_mb:.0f} MB ESP32-CSI-Tool file)")
     ax.set_xlim(0, ax.get_xlim()[1] * 1.15)
     ax.legend(loc="lower right", fontsize=8, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)

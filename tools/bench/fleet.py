@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from csi_edge.timefmt import parse_utc_iso, utc_iso
+from csi_edge.tools.bench.figure import save
 
 NODES_PER_ROOM = 3
 NODES_PER_CONNECTION = 25
@@ -266,10 +267,7 @@ def plot(rows: list[dict], path: Path) -> None:
     b.legend()
     for ax in (a, b):
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def run(args) -> int:

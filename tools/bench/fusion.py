@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from csi_edge.tools.bench.figure import save
+
 WINDOW_TRUTH_PACKETS = 351
 
 
@@ -323,10 +325,7 @@ def plot(table: list[dict], path: Path) -> None:
     axes[1].set_ylim(0, 1.25 * max(rmse, default=1.0))
     axes[0].set_title("each link alone vs fused (mean of seeds, +-std)")
     axes[1].set_title("positions of the heads (published only with skill)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def run(args) -> int:

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from csi_edge import protocol as p
+from csi_edge.tools.bench.figure import save
 
 FRAME_RATE_HZ = 100.0
 
@@ -176,9 +177,7 @@ def plot(path: Path, latencies: list[float], rss: list[tuple[float, float]], fig
     b.set_ylabel("RSS (MB)")
     b.set_ylim(0, max(r) * 1.3)
     fig.suptitle(f"csi-edge pipeline: {figures['throughput_pps']} packets/s sustained, {figures['cpu_percent_100hz']} % CPU at 100 Hz")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def add_arguments(parser) -> None:

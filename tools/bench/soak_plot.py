@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from csi_edge.tools.bench.figure import save
+
 
 def plot_soak(path: Path, rows: list[dict], result: dict) -> None:
     import matplotlib
@@ -50,6 +52,4 @@ def plot_soak(path: Path, rows: list[dict], result: dict) -> None:
     fig.suptitle(f"csi-edge soak, {result['minutes']:.0f} min at 100 Hz: {result['verdict']} "
                  f"(results lost {result['results_lost']}, packets lost {result['packets_lost']}, "
                  f"CPU {result['cpu_percent_mean']} %)")  # fmt: skip
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)

@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 from csi_edge.errors import CsiEdgeError, UsageError
+from csi_edge.tools.bench.figure import save
 
 MODES = ("off", "idle", "pages")
 CHROMIUM = "/usr/bin/chromium"
@@ -206,9 +207,7 @@ def plot(path: Path, runs: list[dict], figures: dict) -> None:
     ax.set_ylabel("daemon CPU, % of one core")
     ax.set_title(f"web view cost at 100 Hz: {figures['web_cost_percent']:+.2f} % of a core (target < 2 %)")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def add_arguments(parser) -> None:
