@@ -35,17 +35,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from csi_edge.calibration.novelty import novelty
 from csi_edge.config import Config, link_name, link_spec
 from csi_edge.daemon_link import HOLDING_READ_S, Link
 from csi_edge.errors import ModelMismatchError
 from csi_edge.health import LatencyStats
 from csi_edge.logs import event
-from csi_edge.model.card import ACTIVITY
-from csi_edge.model.postprocess import PostProcessor
 from csi_edge.model.preprocess import prepare
 from csi_edge.model.runtime import LoadedModel
-from csi_edge.pipeline import Pipeline
+from csi_edge.pipeline import Pipeline, estimates_of, post_processor
 from csi_edge.results import StateFields, WindowResult
 from csi_edge.source import SourceClosed
 from csi_edge.timefmt import utc_iso
@@ -132,9 +129,7 @@ class JointInference:
         card, m = model.card, self.cfg.model
         self.model = model
         self.tolerance = self.cfg.window.hop or card.hop
-        threshold = None if card.novelty is None else (m.novelty_threshold or card.novelty.threshold)
-        self.post = PostProcessor(card.classes, m.smoothing, m.hysteresis, m.position_smoothing, m.presence_threshold,
-                                  positions=StateFields.of(card, m.position_skill_ratio).position, novelty_threshold=threshold)  # fmt: skip
+        self.post = post_processor(card, self.cfg, StateFields.of(card, m.position_skill_ratio).position)
 
     def collect(self, pipelines: list[WindowsPipeline]) -> list[WindowResult]:
         for queue_, pipeline in zip(self.pending, pipelines, strict=True):
@@ -160,10 +155,10 @@ class JointInference:
         x = prepare(np.concatenate([w[None] for _, w, _ in heads], axis=2), card)  # (1, W, N x S) -> (1, N, S, W')
         outputs = self.model.run(x)
         self.inference_ms.add((time.perf_counter() - t0) * 1000.0)
-        estimate = self.post(outputs, None if card.novelty is None else novelty(card.novelty, outputs[ACTIVITY]))[0]
+        est = estimates_of(self.post, card, outputs)[0]
         self.results += 1
-        self.last_activity = estimate.activity
-        return WindowResult(utc_iso(), self.results, self.node, card.model_id, estimate, int(max(h[0] for h in heads)),
+        self.last_activity = est.activity
+        return WindowResult(utc_iso(), self.results, self.node, card.model_id, est, int(max(h[0] for h in heads)),
                             float(max(h[2] for h in heads)))  # fmt: skip
 
 

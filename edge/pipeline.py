@@ -24,10 +24,10 @@ from csi_edge.frames import FrameBatch, empty_meta
 from csi_edge.health import LatencyStats
 from csi_edge.link import LinkMonitor
 from csi_edge.logs import event
-from csi_edge.model.card import ACTIVITY, check_hello, check_stream, other_bandwidth
-from csi_edge.model.postprocess import PostProcessor
+from csi_edge.model.card import ACTIVITY, ModelCard, check_hello, check_stream, other_bandwidth
+from csi_edge.model.postprocess import Estimate, PostProcessor
 from csi_edge.model.preprocess import prepare
-from csi_edge.model.runtime import LoadedModel
+from csi_edge.model.runtime import LoadedModel, ModelOutput
 from csi_edge.results import StateFields, WindowResult
 from csi_edge.timefmt import utc_iso
 from csi_edge.window import WindowOutput, WindowRing
@@ -35,6 +35,20 @@ from csi_edge.window import WindowOutput, WindowRing
 log = logging.getLogger("csi_edge.pipeline")
 _EMPTY_FRAMES = FrameBatch.empty()
 _NO_META = empty_meta(0)
+
+
+def post_processor(card: ModelCard, cfg: Config, positions: bool) -> PostProcessor:
+    """The daemon's post-processing of a model's heads: the [model] keys, and the card's novelty
+    threshold unless [model] novelty_threshold overrides it."""
+    m = cfg.model
+    threshold = None if card.novelty is None else (m.novelty_threshold or card.novelty.threshold)
+    return PostProcessor(card.classes, m.smoothing, m.hysteresis, m.position_smoothing, m.presence_threshold,
+                         positions=positions, novelty_threshold=threshold)  # fmt: skip
+
+
+def estimates_of(post: PostProcessor, card: ModelCard, heads: ModelOutput) -> list[Estimate]:
+    """Estimates of a batch of windows in time order (with each window's novelty when the card has a calibration)."""
+    return post(heads, None if card.novelty is None else novelty(card.novelty, heads[ACTIVITY]))
 
 
 class Pipeline:
@@ -89,10 +103,7 @@ class Pipeline:
         if not same_windows:
             self.ring = WindowRing(card.window, hop, card.feature.subcarriers, w.max_gap_fill)
         if old is None or self.fields != fields:
-            m = self.cfg.model
-            threshold = None if card.novelty is None else (m.novelty_threshold or card.novelty.threshold)
-            self.post = PostProcessor(card.classes, m.smoothing, m.hysteresis, m.position_smoothing, m.presence_threshold,
-                                      positions=fields.position, novelty_threshold=threshold)
+            self.post = post_processor(card, self.cfg, fields.position)
         self.fields = fields
         self._layouts_ok = set()
 
@@ -181,7 +192,7 @@ class Pipeline:
         x = prepare(apply_relative(card.feature.relative, out.windows, calib.profile), card, calib.adapt)
         heads = self.model.run(x) if calib.session is None else calib.session.run(x)
         self.inference_ms.add((time.perf_counter() - t0) * 1000.0 / len(x))
-        estimates = self.post(heads, None if card.novelty is None else novelty(card.novelty, heads[ACTIVITY]))
+        estimates = estimates_of(self.post, card, heads)
         if calib.alarm:  # the room changed since its baseline: a position skill measured before it no longer holds
             estimates = [dataclasses.replace(e, position=None) for e in estimates]
         calib.estimates([e.activity for e in estimates], [e.confidence for e in estimates], out.windows)
