@@ -23,9 +23,7 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,41 +32,25 @@ import time
 from pathlib import Path
 
 from csi_edge.errors import CsiEdgeError
+from csi_edge.tools.procs import mosquitto_binary, start_mosquitto
 
 NODE = "demo"
 SEGMENT_S = 30.0  # mixed: every activity for 30 s, in a shuffled order
 DEFAULT_SECONDS = 4 * SEGMENT_S + 6.0  # all four activities, plus the first window (3.5 s) and the last results
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_broker(workdir: Path) -> tuple[subprocess.Popen | None, int]:
-    exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
-    if exe is None:
+    if mosquitto_binary() is None:
         print("demo: mosquitto is not installed (Debian/Ubuntu: sudo apt-get install mosquitto);"
               " showing the daemon's JSON-lines output instead", flush=True)
         return None, 0
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            print(f"demo: mosquitto listening on 127.0.0.1:{port}", flush=True)
-            return proc, port
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)  # polling a process we just started; nothing to wait on
-    proc.kill()
-    print("demo: mosquitto did not start; showing JSON lines instead", flush=True)
-    return None, 0
+    try:
+        proc, port = start_mosquitto(workdir)
+    except CsiEdgeError as exc:
+        print(f"demo: {exc}; showing JSON lines instead", flush=True)
+        return None, 0
+    print(f"demo: mosquitto listening on 127.0.0.1:{port}", flush=True)
+    return proc, port
 
 
 def pick_model(workdir: Path) -> Path:

@@ -11,7 +11,8 @@ import subprocess
 import pytest
 from daemon_harness import DaemonProcess, PtyBoard
 from fault_support import run_args, tls_listener
-from ports import free_port
+
+from csi_edge.tools.procs import free_port
 
 pytestmark = pytest.mark.timeout(150)
 

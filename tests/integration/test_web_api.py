@@ -14,12 +14,12 @@ import urllib.request
 
 import aiohttp
 import pytest
-from ports import free_port
 from test_daemon_tls import pki  # noqa: F401 - fixture reuse
 
 from csi_edge.commands import Commands
 from csi_edge.config import load_config
 from csi_edge.errors import CsiEdgeError
+from csi_edge.tools.procs import free_port
 from csi_edge.web.publisher import WebPublisher
 
 pytestmark = pytest.mark.timeout(60)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from daemon_harness import REPO, DaemonProcess, PtyBoard
-from ports import free_port
 from test_web_api import TOKEN, request
+
+from csi_edge.tools.procs import free_port
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -25,8 +25,6 @@ import csv
 import json
 import os
 import queue
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +36,7 @@ import numpy as np
 
 from csi_edge.timefmt import parse_utc_iso, utc_iso
 from csi_edge.tools.bench.figure import save
+from csi_edge.tools.procs import cpu_seconds, mosquitto_binary, rss_mb, start_mosquitto
 
 NODES_PER_ROOM = 3
 NODES_PER_CONNECTION = 25
@@ -53,47 +52,13 @@ def add_arguments(p) -> None:
     p.add_argument("--plot", default="docs/img/bench_fleet.png", help="PNG output (default docs/img/bench_fleet.png; '' for none)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
 class Broker:
     def __init__(self, workdir: Path, extra: str = "") -> None:
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not os.path.exists(exe):
+        if mosquitto_binary() is None:
             from csi_edge.errors import UsageError
 
             raise UsageError("bench fleet needs mosquitto (Debian: apt-get install mosquitto)")
-        self.port = free_port()
-        conf = workdir / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n{extra}")
-        self.proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("mosquitto did not start") from None
-                time.sleep(0.05)  # polling a process we just started
+        self.proc, self.port = start_mosquitto(workdir, extra)
 
     def stop(self) -> None:
         self.proc.terminate()

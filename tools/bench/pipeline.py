@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ import numpy as np
 
 from csi_edge import protocol as p
 from csi_edge.tools.bench.figure import save
+from csi_edge.tools.procs import rss_mb
 
 FRAME_RATE_HZ = 100.0
 
@@ -49,14 +49,6 @@ def frames_bytes(n: int, start_seq: int = 0, seed: int = 0) -> list[bytes]:
     blob = p.encode_csi_batch(h, csi)
     size = p.OVERHEAD + p.CSI_HEADER_SIZE + 128
     return [blob[i * size : (i + 1) * size] for i in range(n)]
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 class Bench:

@@ -9,51 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-from calendar import timegm
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from csi_edge.errors import CsiEdgeError
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from csi_edge.timefmt import parse_utc_iso
+from csi_edge.tools.procs import cpu_seconds, rss_mb, start_mosquitto
 
 
-def mosquitto_binary() -> str:
-    exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
-    if exe is None:
-        raise CsiEdgeError("mosquitto is not installed (Debian/Ubuntu: sudo apt-get install mosquitto); the soak needs a real broker")
-    return exe
-
-
-def start_broker(workdir: Path, timeout_s: float = 10.0) -> tuple[subprocess.Popen, int]:
+def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
     """mosquitto on a free loopback port, its log in workdir/mosquitto.log."""
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n")
-    log = open(workdir / "mosquitto.log", "wb")
-    proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)  # polling a process we just started; there is nothing to wait on
-    proc.kill()
-    raise CsiEdgeError(f"mosquitto did not accept connections on 127.0.0.1:{port} within {timeout_s:g} s "
-                       f"(see {workdir / 'mosquitto.log'})")
+    return start_mosquitto(workdir, log=workdir / "mosquitto.log")
 
 
 def start_simulator(workdir: Path, activity: str) -> tuple[subprocess.Popen, str]:
@@ -85,30 +55,15 @@ class ProcStats:
         self.pid = pid
         self._last: tuple[float, float] | None = None
 
-    def cpu_seconds(self) -> float:
-        with open(f"/proc/{self.pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
     def rss_mb(self) -> float:
-        with open(f"/proc/{self.pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
-        return float("nan")
+        return rss_mb(self.pid)
 
     def cpu_percent(self) -> float:
-        now, cpu = time.monotonic(), self.cpu_seconds()
+        now, cpu = time.monotonic(), cpu_seconds(self.pid)
         last, self._last = self._last, (now, cpu)
         if last is None or now <= last[0]:
             return float("nan")
         return 100.0 * (cpu - last[1]) / (now - last[0])
-
-
-def parse_utc_iso(text: str) -> float:
-    """'2026-11-22T04:21:03.123Z' -> Unix seconds."""
-    whole, _, frac = text.rstrip("Z").partition(".")
-    return timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + (int(frac) / 10 ** len(frac) if frac else 0.0)
 
 
 @dataclass
