@@ -1,11 +1,10 @@
 """Every window of a list of recordings, labelled or not, with its time.
 
 `csi-edge train` keeps only windows whose last packet carries a known class; discovery needs
-all of them (an unlabelled capture has none labelled). A `Windows` holds index arrays only
-(recording, first packet), like the training `WindowSet`, and gathers windows on demand, also
-at arbitrary first packets (the temporal-neighbour pairs). It has the attributes the training
-preparation reads (`window`, `hop`, `classes`, `subcarriers`, `windows(idx)`, `len`), so the
-scaler is fitted by the same code (`csi_edge.tools.train.prep`).
+all of them (an unlabelled capture has none labelled). A `Windows` is the training
+`WindowSet` keeping those too (index arrays only, windows gathered on demand, also at arbitrary
+first packets for the temporal-neighbour pairs), so the scaler is fitted by the same code
+(`csi_edge.tools.train.prep`).
 
 Window label = label of its last packet (the training convention), -1 when that packet is
 unlabelled or its label is not a class. Window time = its last packet's index in the recording
@@ -14,52 +13,28 @@ divided by the nominal packet rate (`RATE_HZ`): packets lost on the link shift i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from csi_edge.tools.train.datasets import Recording, classes_of
+from csi_edge.tools.train.datasets import WindowSet, classes_of
 
 RATE_HZ = 100.0
 
 
 @dataclass
-class Windows:
-    recordings: list[Recording]
-    window: int
-    hop: int
+class Windows(WindowSet):
+    """Every window (`WindowSet` keeping the unlabelled ones, y = -1); classes default to those
+    present in the recordings."""
+
+    keep_unlabelled: ClassVar[bool] = True
     classes: tuple[str, ...] = ()
-    rec: np.ndarray = field(init=False)  # (M,) recording of each window
-    start: np.ndarray = field(init=False)  # (M,) first packet
-    y: np.ndarray = field(init=False)  # (M,) class index of the last packet, -1 unlabelled
 
     def __post_init__(self) -> None:
         if not self.classes:
             self.classes = classes_of(self.recordings)
-        lookup = {c: i for i, c in enumerate(self.classes)}
-        recs, starts, ys = [], [], []
-        for r, recording in enumerate(self.recordings):
-            if len(recording) < self.window:
-                continue
-            s = np.arange(0, len(recording) - self.window + 1, self.hop, dtype=np.int64)
-            recs.append(np.full(len(s), r, dtype=np.int64))
-            starts.append(s)
-            ys.append(np.array([lookup.get(str(v), -1) for v in recording.labels[s + self.window - 1]], dtype=np.int64))
-        empty = np.zeros(0, np.int64)
-        self.rec = np.concatenate(recs) if recs else empty
-        self.start = np.concatenate(starts) if starts else empty
-        self.y = np.concatenate(ys) if ys else empty
-
-    def __len__(self) -> int:
-        return len(self.rec)
-
-    @property
-    def links(self) -> int:
-        return 1  # discover reads one link (load_windows refuses links side by side)
-
-    @property
-    def subcarriers(self) -> int:
-        return int(self.recordings[0].features.shape[1]) if self.recordings else 0
+        super().__post_init__()
 
     @property
     def labelled(self) -> np.ndarray:
@@ -77,34 +52,6 @@ class Windows:
 
     def lengths(self) -> np.ndarray:
         return np.array([len(r) for r in self.recordings], dtype=np.int64)
-
-    def gather(self, rec: np.ndarray, start: np.ndarray) -> np.ndarray:
-        """(B, W, S) float32 feature windows starting at packet `start` of recording `rec`."""
-        rec, start = np.asarray(rec, dtype=np.int64), np.asarray(start, dtype=np.int64)
-        out = np.empty((len(rec), self.window, self.subcarriers), dtype=np.float32)
-        offsets = np.arange(self.window)
-        for r in np.unique(rec):
-            sel = np.nonzero(rec == r)[0]
-            out[sel] = self.recordings[r].features[start[sel][:, None] + offsets]
-        return out
-
-    def windows(self, idx: np.ndarray) -> np.ndarray:
-        idx = np.asarray(idx, dtype=np.int64)
-        return self.gather(self.rec[idx], self.start[idx])
-
-    def parts(self) -> dict[str, np.ndarray]:
-        """Part name -> window indices, in first-seen order."""
-        out: dict[str, list[int]] = {}
-        for i, r in enumerate(self.rec):
-            out.setdefault(self.recordings[r].part, []).append(i)
-        return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
-
-    def select(self, idx: np.ndarray) -> Windows:
-        """A view with only windows `idx` (recordings shared)."""
-        view = object.__new__(Windows)
-        view.recordings, view.window, view.hop, view.classes = self.recordings, self.window, self.hop, self.classes
-        view.rec, view.start, view.y = self.rec[idx], self.start[idx], self.y[idx]
-        return view
 
     def summary(self) -> dict:
         counts = np.bincount(self.y[self.labelled], minlength=len(self.classes)) if len(self.classes) else []

@@ -18,6 +18,7 @@ Per-window targets (documented in docs/training.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -42,6 +43,8 @@ class Recording:
 class WindowSet:
     """Windows of `window` packets every `hop` packets over a list of recordings."""
 
+    keep_unlabelled: ClassVar[bool] = False  # True: keep windows whose last label is not a class (y = -1)
+
     recordings: list[Recording]
     window: int
     hop: int
@@ -60,7 +63,7 @@ class WindowSet:
             s = np.arange(0, n - self.window + 1, self.hop, dtype=np.int64)
             last = recording.labels[s + self.window - 1]
             code = np.array([lookup.get(str(v), -1) for v in last], dtype=np.int64)
-            keep = code >= 0  # labels unknown to the model's classes are skipped
+            keep = np.ones(len(code), dtype=bool) if self.keep_unlabelled else code >= 0  # else unknown labels are skipped
             recs.append(np.full(int(keep.sum()), r, dtype=np.int64))
             starts.append(s[keep])
             ys.append(code[keep])
@@ -100,11 +103,17 @@ class WindowSet:
     def windows(self, idx: np.ndarray) -> np.ndarray:
         """(B, W, links x S) float32 feature windows for window indices `idx`."""
         idx = np.asarray(idx, dtype=np.int64)
-        out = np.empty((len(idx), self.window, self.width), dtype=np.float32)
+        return self.gather(self.rec[idx], self.start[idx])
+
+    def gather(self, rec: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """(B, W, links x S) float32 feature windows starting at packet `start` of recording `rec`
+        (any first packet, not only the windows' own)."""
+        rec, start = np.asarray(rec, dtype=np.int64), np.asarray(start, dtype=np.int64)
+        out = np.empty((len(rec), self.window, self.width), dtype=np.float32)
         offsets = np.arange(self.window)
-        for r in np.unique(self.rec[idx]):
-            sel = np.nonzero(self.rec[idx] == r)[0]
-            out[sel] = self.recordings[r].features[self.start[idx[sel]][:, None] + offsets]
+        for r in np.unique(rec):
+            sel = np.nonzero(rec == r)[0]
+            out[sel] = self.recordings[r].features[start[sel][:, None] + offsets]
         return out
 
     def positions(self, idx: np.ndarray) -> np.ndarray:
@@ -127,7 +136,7 @@ class WindowSet:
 
     def subset(self, idx: np.ndarray) -> WindowSet:
         """A view with only the windows `idx` (recordings are shared, not copied)."""
-        view = object.__new__(WindowSet)
+        view = object.__new__(type(self))
         view.recordings, view.window, view.hop, view.classes = self.recordings, self.window, self.hop, self.classes
         view.rec, view.start, view.y = self.rec[idx], self.start[idx], self.y[idx]
         return view
